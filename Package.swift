@@ -1,0 +1,117 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Settings every target of ours shares: Swift 6 language mode (strict concurrency)
+/// and the upcoming features that keep imports and existentials explicit.
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "offer-cancel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "offer-cancel", targets: ["offer-cancel"]),
+        .executable(name: "arkane-mock", targets: ["arkane-mock"]),
+        .library(name: "OfferCancelKit", targets: ["OfferCancelKit"]),
+        .library(name: "OfferCancelCLI", targets: ["OfferCancelCLI"]),
+        .library(name: "JSONStream", targets: ["JSONStream"]),
+        .library(name: "MockMarket", targets: ["MockMarket"]),
+        .library(name: "CSVSink", targets: ["CSVSink"]),
+        .library(name: "NDJSONSink", targets: ["NDJSONSink"]),
+        .library(name: "SummarySink", targets: ["SummarySink"]),
+        .library(name: "ExecSink", targets: ["ExecSink"]),
+        .plugin(name: "NewSink", targets: ["NewSink"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: JSON through jansson
+        .systemLibrary(
+            name: "CJansson",
+            pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"])]
+        ),
+        .target(name: "JSONStream", dependencies: ["CJansson"], swiftSettings: strictSettings),
+
+        // MARK: Core
+        .target(
+            name: "OfferCancelKit",
+            dependencies: [
+                "JSONStream",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Sinks, one module each
+        .target(name: "CSVSink", dependencies: ["OfferCancelKit"], path: "Sources/Sinks/CSVSink", swiftSettings: strictSettings),
+        .target(name: "NDJSONSink", dependencies: ["OfferCancelKit", "JSONStream"], path: "Sources/Sinks/NDJSONSink", swiftSettings: strictSettings),
+        .target(
+            name: "SummarySink",
+            dependencies: ["OfferCancelKit", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Sources/Sinks/SummarySink",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ExecSink",
+            dependencies: ["OfferCancelKit", .product(name: "Subprocess", package: "swift-subprocess")],
+            path: "Sources/Sinks/ExecSink",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Simulated market
+        .target(
+            name: "MockMarket",
+            dependencies: [
+                "JSONStream",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Command line
+        .target(
+            name: "OfferCancelCLI",
+            dependencies: [
+                "OfferCancelKit", "MockMarket", "CSVSink", "NDJSONSink", "SummarySink", "ExecSink",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(name: "offer-cancel", dependencies: ["OfferCancelCLI"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "arkane-mock",
+            dependencies: ["MockMarket", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Plugins
+        .plugin(
+            name: "NewSink",
+            capability: .command(
+                intent: .custom(verb: "new-sink", description: "Scaffold a custom offer-cancel sink module"),
+                permissions: [.writeToPackageDirectory(reason: "Creates the new sink's sources and tests")]
+            )
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "JSONStreamTests", dependencies: ["JSONStream"], swiftSettings: strictSettings),
+        .testTarget(name: "OfferCancelKitTests", dependencies: ["OfferCancelKit", "MockMarket"], swiftSettings: strictSettings),
+        .testTarget(name: "MockMarketTests", dependencies: ["MockMarket", "JSONStream", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: strictSettings),
+        .testTarget(name: "SinkTests", dependencies: ["CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "JSONStream"], swiftSettings: strictSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["MockMarket", "JSONStream"], swiftSettings: strictSettings),
+    ]
+)

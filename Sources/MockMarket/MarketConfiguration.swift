@@ -1,0 +1,105 @@
+/// Everything that shapes the simulated market's behaviour. All randomness is derived
+/// from ``seed``, so a configuration always produces the same fates and faults.
+public struct MarketConfiguration: Sendable {
+    /// Address to bind; loopback by default. Port 0 picks a free port.
+    public var host = "127.0.0.1"
+    public var port = 0
+
+    /// A static bearer token that never expires.
+    public var token = "mock-token"
+    /// The one client allowed to obtain tokens at the token endpoint.
+    public var clientID = "mock-client"
+    public var clientSecret = "mock-secret"
+    /// Lifetime of tokens issued at the token endpoint, in seconds (≥ 1).
+    public var tokenLifetime: Int = 1800
+
+    /// How long a cancelled offer stays CLOSING_OFFER before it is CLOSED.
+    public var closeDelay: Duration = .milliseconds(500)
+    /// Owner of the offers created on first sight, and the caller's identity.
+    public var ownerID = "7cbc2bd3-b3d7-4d8e-bda8-173e56189f75"
+
+    /// Fates of offers created on first sight, by share of IDs (each 0…1, sum ≤ 1).
+    public var scenario = Scenario()
+    /// Faults injected into offer routes, each a share of requests (0…1).
+    public var faults = Faults()
+    /// Added latency: `latency` plus a uniform random part up to `jitter`.
+    public var latency: Duration = .zero
+    public var jitter: Duration = .zero
+    /// How long a stall fault holds a request before answering.
+    public var stall: Duration = .seconds(30)
+    /// `Retry-After` value sent with 429 replies, in seconds.
+    public var retryAfterSeconds = 1
+
+    /// Seed for fates and faults.
+    public var seed: UInt64 = 1
+
+    /// Offers known from the start (from a fixture file or generated), in addition to
+    /// those created on first sight.
+    public var offers: [MockOffer] = []
+    /// Whether an unknown well-formed UUID becomes a new offer (`true`) or is a 404.
+    public var createsOffersOnFirstSight = true
+
+    public init() {}
+
+    /// Shares of first-sight offers that are not simply READY.
+    public struct Scenario: Sendable, Equatable {
+        public var alreadyClosed = 0.0
+        public var closing = 0.0
+        public var sold = 0.0
+        public var notFound = 0.0
+        public var notOwned = 0.0
+
+        public init(alreadyClosed: Double = 0, closing: Double = 0, sold: Double = 0, notFound: Double = 0, notOwned: Double = 0) {
+            self.alreadyClosed = alreadyClosed
+            self.closing = closing
+            self.sold = sold
+            self.notFound = notFound
+            self.notOwned = notOwned
+        }
+
+        /// A mix with some of every fate, as `make demo` shows.
+        public static let mixed = Scenario(alreadyClosed: 0.1, closing: 0.05, sold: 0.05, notFound: 0.05, notOwned: 0.05)
+    }
+
+    /// Shares of offer-route requests that meet each fault.
+    public struct Faults: Sendable, Equatable {
+        public var internalError = 0.0      // 500
+        public var badGateway = 0.0         // 502
+        public var unavailable = 0.0        // 503
+        public var rateLimited = 0.0        // 429 + Retry-After (seconds and HTTP-date forms alternate)
+        public var disconnect = 0.0         // connection closed mid-reply
+        public var truncated = 0.0          // 200 with a truncated JSON body
+        public var successFalse = 0.0       // 200 with "success": false
+        public var stall = 0.0              // no answer for `stall`
+
+        public init() {}
+
+        /// Every kind, in the order their shares are laid out on [0, 1).
+        public static let kinds: [FaultKind] = FaultKind.allCases
+
+        func rate(of kind: FaultKind) -> Double {
+            switch kind {
+            case .internalError: internalError
+            case .badGateway: badGateway
+            case .unavailable: unavailable
+            case .rateLimited: rateLimited
+            case .disconnect: disconnect
+            case .truncated: truncated
+            case .successFalse: successFalse
+            case .stall: stall
+            }
+        }
+    }
+}
+
+/// A fault the market can inject; the raw value names it in stats and flags.
+public enum FaultKind: String, Sendable, CaseIterable {
+    case internalError = "500"
+    case badGateway = "502"
+    case unavailable = "503"
+    case rateLimited = "429"
+    case disconnect
+    case truncated
+    case successFalse = "success-false"
+    case stall
+}

@@ -1,0 +1,259 @@
+import JSONStream
+import Synchronization
+
+/// The market's mutable state and its accounting, behind one lock. Every request takes the
+/// lock briefly and never across an `await`.
+final class MarketState: Sendable {
+    struct Stats {
+        var requests: [String: Int] = [:]
+        var cancelCalls: [String: Int] = [:]
+        var cancelReplies: [String: Int] = [:]
+        var faults: [String: Int] = [:]
+        var inFlight = 0
+        var maxInFlight = 0
+        var firstCancelAt: ContinuousClock.Instant?
+        var lastCancelAt: ContinuousClock.Instant?
+        /// When each offer last got a 429, to measure how long clients waited after it.
+        var rateLimitedAt: [String: ContinuousClock.Instant] = [:]
+        var retryGapsAfter429: [Duration] = []
+    }
+
+    struct Contents {
+        var offers: [String: MockOffer] = [:]
+        var issuedTokens: [String: ContinuousClock.Instant] = [:]
+        var requestCounter: UInt64 = 0
+        var stats = Stats()
+    }
+
+    let configuration: MarketConfiguration
+    private let contents: Mutex<Contents>
+
+    init(configuration: MarketConfiguration) {
+        self.configuration = configuration
+        self.contents = Mutex(Self.initialContents(configuration))
+    }
+
+    private static func initialContents(_ configuration: MarketConfiguration) -> Contents {
+        var contents = Contents()
+        for offer in configuration.offers { contents.offers[offer.id] = offer }
+        return contents
+    }
+
+    func reset() {
+        contents.withLock { $0 = Self.initialContents(configuration) }
+    }
+
+    // MARK: Requests and faults
+
+    /// Counts a request on `route` as in flight; returns the fault it meets, if any.
+    func begin(route: String, faultable: Bool) -> FaultKind? {
+        contents.withLock { contents in
+            contents.stats.requests[route, default: 0] += 1
+            contents.stats.inFlight += 1
+            contents.stats.maxInFlight = max(contents.stats.maxInFlight, contents.stats.inFlight)
+            guard faultable else { return nil }
+            contents.requestCounter += 1
+            var draw = Hashing.unit(Hashing.splitMix(configuration.seed &* 0x9E37_79B9 &+ contents.requestCounter))
+            for kind in FaultKind.allCases {
+                let rate = configuration.faults.rate(of: kind)
+                if draw < rate {
+                    contents.stats.faults[kind.rawValue, default: 0] += 1
+                    return kind
+                }
+                draw -= rate
+            }
+            return nil
+        }
+    }
+
+    func end() {
+        contents.withLock { $0.stats.inFlight -= 1 }
+    }
+
+    /// A uniform draw in [0, 1) for latency jitter.
+    func jitterDraw() -> Double {
+        contents.withLock { contents in
+            contents.requestCounter += 1
+            return Hashing.unit(Hashing.splitMix(contents.requestCounter ^ 0x5EED))
+        }
+    }
+
+    // MARK: Tokens
+
+    func issueToken() -> String {
+        contents.withLock { contents in
+            contents.requestCounter += 1
+            let token = "mock-issued-" + String(Hashing.splitMix(configuration.seed ^ contents.requestCounter), radix: 36)
+            contents.issuedTokens[token] = .now + .seconds(configuration.tokenLifetime)
+            return token
+        }
+    }
+
+    enum TokenCheck { case valid, missing, invalid, expired }
+
+    func check(authorization: String?) -> TokenCheck {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return .missing }
+        let token = authorization.dropFirst("Bearer ".count)
+        if token == configuration.token { return .valid }
+        return contents.withLock { contents in
+            guard let expiry = contents.issuedTokens[String(token)] else { return .invalid }
+            return expiry > .now ? .valid : .expired
+        }
+    }
+
+    // MARK: Offers
+
+    /// The result of asking for an offer: found (possibly created), or absent.
+    enum Lookup { case found(MockOffer), notFound }
+
+    /// What a cancel did, for the reply and the stats.
+    enum CancelResult {
+        case accepted(MockOffer)
+        case alreadyClosed(MockOffer)
+        case notCancellable(MockOffer)
+        case notOwned
+        case notFound
+    }
+
+    func cancel(id: String) -> CancelResult {
+        contents.withLock { contents in
+            let now = ContinuousClock.now
+            Self.recordCancelCall(id: id, at: now, in: &contents.stats)
+            guard var offer = lookup(id: id, in: &contents, now: now) else {
+                contents.stats.cancelReplies["not_found", default: 0] += 1
+                return .notFound
+            }
+            let result: CancelResult
+            if offer.ownerID != configuration.ownerID {
+                result = .notOwned
+            } else {
+                switch offer.status {
+                case .ready, .new:
+                    result = .accepted(offer)
+                    offer.status = .closingOffer
+                    offer.closesAt = now + configuration.closeDelay
+                    contents.offers[id] = offer
+                case .closingOffer, .closed:
+                    result = .alreadyClosed(offer)
+                default:
+                    result = .notCancellable(offer)
+                }
+            }
+            let name = switch result {
+            case .accepted: "cancelled"
+            case .alreadyClosed: "already_closed"
+            case .notCancellable: "not_cancellable"
+            case .notOwned: "forbidden"
+            case .notFound: "not_found"
+            }
+            contents.stats.cancelReplies[name, default: 0] += 1
+            return result
+        }
+    }
+
+    func offer(id: String) -> MockOffer? {
+        contents.withLock { lookup(id: id, in: &$0, now: .now) }
+    }
+
+    /// Offers owned by the caller, in ID order.
+    func ownedOffers() -> [MockOffer] {
+        contents.withLock { contents in
+            let now = ContinuousClock.now
+            return contents.offers.keys.sorted().compactMap { id in
+                lookup(id: id, in: &contents, now: now).flatMap { $0.ownerID == configuration.ownerID ? $0 : nil }
+            }
+        }
+    }
+
+    func noteRateLimited(id: String) {
+        contents.withLock { $0.stats.rateLimitedAt[id] = .now }
+    }
+
+    private static func recordCancelCall(id: String, at now: ContinuousClock.Instant, in stats: inout Stats) {
+        stats.cancelCalls[id, default: 0] += 1
+        stats.firstCancelAt = stats.firstCancelAt ?? now
+        stats.lastCancelAt = now
+        if let limitedAt = stats.rateLimitedAt.removeValue(forKey: id) {
+            stats.retryGapsAfter429.append(now - limitedAt)
+        }
+    }
+
+    /// Finds an offer, creating it on first sight by the scenario, and moves CLOSING_OFFER
+    /// to CLOSED once its delay has passed.
+    private func lookup(id: String, in contents: inout Contents, now: ContinuousClock.Instant) -> MockOffer? {
+        if var offer = contents.offers[id] {
+            if offer.status == .closingOffer, let closesAt = offer.closesAt, closesAt <= now {
+                offer.status = .closed
+                offer.closesAt = nil
+                contents.offers[id] = offer
+            }
+            return offer
+        }
+        guard configuration.createsOffersOnFirstSight, Self.isUUID(id) else { return nil }
+        let scenario = configuration.scenario
+        var draw = Hashing.unit(Hashing.fnv1a(id, seed: configuration.seed))
+        var offer = MockOffer(id: id, status: .ready, ownerID: configuration.ownerID)
+        let fates: [(Double, (inout MockOffer) -> Void)] = [
+            (scenario.alreadyClosed, { $0.status = .closed }),
+            (scenario.closing, { $0.status = .closingOffer }),
+            (scenario.sold, { $0.status = .sold }),
+            (scenario.notFound, { _ in }),
+            (scenario.notOwned, { $0.ownerID = "0c0ffee0-0000-4000-8000-000000000000" }),
+        ]
+        for (index, (share, apply)) in fates.enumerated() {
+            if draw < share {
+                if index == 3 { return nil }  // not found
+                apply(&offer)
+                break
+            }
+            draw -= share
+        }
+        contents.offers[id] = offer
+        return offer
+    }
+
+    static func isUUID(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                if byte != UInt8(ascii: "-") { return false }
+            } else if !(byte >= 0x30 && byte <= 0x39) && !(byte >= 0x61 && byte <= 0x66) {
+                return false
+            }
+        }
+        return true
+    }
+
+    // MARK: Stats
+
+    func statsJSON() -> JSONValue {
+        contents.withLock { contents in
+            let stats = contents.stats
+            var byStatus: [String: Int] = [:]
+            let now = ContinuousClock.now
+            for id in contents.offers.keys {
+                if let offer = lookup(id: id, in: &contents, now: now) { byStatus[offer.status.rawValue, default: 0] += 1 }
+            }
+            func counts(_ table: [String: Int]) -> JSONValue {
+                .object(table.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) })
+            }
+            func seconds(_ duration: Duration) -> JSONValue {
+                .real(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            }
+            var window: Duration?
+            if let first = stats.firstCancelAt, let last = stats.lastCancelAt { window = last - first }
+            return .object([
+                ("requests", counts(stats.requests)),
+                ("cancelReplies", counts(stats.cancelReplies)),
+                ("cancelCalls", counts(stats.cancelCalls)),
+                ("offersByStatus", counts(byStatus)),
+                ("faults", counts(stats.faults)),
+                ("inFlight", .integer(Int64(stats.inFlight))),
+                ("maxInFlight", .integer(Int64(stats.maxInFlight))),
+                ("cancelWindowSeconds", window.map(seconds) ?? .null),
+                ("retryGapsAfter429", .array(stats.retryGapsAfter429.map(seconds))),
+            ])
+        }
+    }
+}

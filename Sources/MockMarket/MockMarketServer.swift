@@ -1,0 +1,89 @@
+import Hummingbird
+import JSONStream
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// The simulated Arkane Market: a real HTTP server on loopback.
+///
+/// Start it with ``start()``, which returns once the port is bound; ``baseURL`` is then
+/// valid. ``shutdown()`` stops it gracefully. Safe to use from any task.
+public final class MockMarketServer: Sendable {
+    public let configuration: MarketConfiguration
+    let state: MarketState
+    private let running = Mutex<Running?>(nil)
+
+    private struct Running {
+        let port: Int
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+    }
+
+    public init(configuration: MarketConfiguration = MarketConfiguration()) {
+        self.configuration = configuration
+        self.state = MarketState(configuration: configuration)
+    }
+
+    /// Binds and starts serving; returns the bound port. With `handlingSignals`, SIGINT and
+    /// SIGTERM shut the server down gracefully (for the standalone executable).
+    @discardableResult
+    public func start(handlingSignals: Bool = false) async throws -> Int {
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "arkane-mock")
+        logger.logLevel = .warning
+        let app = Application(
+            router: MarketRoutes(state: state).router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "arkane-mock"),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? 0)
+                portContinuation.finish()
+            },
+            logger: logger
+        )
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: handlingSignals ? [.sigint, .sigterm] : [], logger: logger))
+        let task = Task { try await group.run() }
+        var iterator = portStream.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            task.cancel()
+            _ = try await task.value
+            throw MockMarketError.didNotStart
+        }
+        running.withLock { $0 = Running(port: port, group: group, task: task) }
+        return port
+    }
+
+    /// The bound port, once started.
+    public var port: Int? { running.withLock { $0?.port } }
+
+    /// `http://HOST:PORT`, once started.
+    public var baseURL: String {
+        "http://\(configuration.host):\(port ?? configuration.port)"
+    }
+
+    /// Stops accepting, lets requests in flight finish, and returns when the server is down.
+    public func shutdown() async {
+        guard let current = running.withLock({ state in defer { state = nil }; return state }) else { return }
+        await current.group.triggerGracefulShutdown()
+        _ = try? await current.task.value
+    }
+
+    /// Waits until the server stops (for the standalone executable).
+    public func waitUntilStopped() async throws {
+        guard let task = running.withLock({ $0?.task }) else { return }
+        try await task.value
+    }
+
+    /// The same document `GET /__mock/stats` returns.
+    public func stats() -> JSONValue { state.statsJSON() }
+
+    /// Forgets every change and every count, as `POST /__mock/reset` does.
+    public func reset() { state.reset() }
+}
+
+public enum MockMarketError: Error, CustomStringConvertible {
+    case didNotStart
+
+    public var description: String { "the simulated market did not start" }
+}

@@ -1,0 +1,2 @@
+import Foundation
+import Hummingbird; import AsyncHTTPClient; import ArgumentParser; import Histogram; import Subprocess

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import MockMarket
+
+/// `arkane-mock`: the simulated Arkane Market as a standalone server.
+@main
+struct ArkaneMock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "arkane-mock",
+        abstract: "A simulated Arkane Market API on loopback, for tests, benchmarks and demos.",
+        discussion: """
+            Serves GET /offers/{id}/cancel, GET /offers/{id}, GET /user/offers, the OAuth2 token \
+            endpoint, GET /__mock/stats and POST /__mock/reset. Any well-formed UUID becomes a READY \
+            offer on first sight unless --no-first-sight; the fate options give shares of those IDs \
+            other fates, chosen by a hash of the ID and --seed. Fault rates are shares (0 to 1) of \
+            requests to the offer routes. Prints one line, "listening on http://HOST:PORT", when ready.
+            """
+    )
+
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to bind (0 picks a free one).") var port = 8080
+    @Option(help: "Static bearer token that never expires.") var token = "mock-token"
+    @Option(help: "The client id allowed at the token endpoint.") var clientId = "mock-client"
+    @Option(help: "That client's secret.") var clientSecret = "mock-secret"
+    @Option(help: "Lifetime in seconds of issued tokens (≥ 1).") var tokenLifetime = 1800
+    @Option(help: "Milliseconds a cancelled offer stays CLOSING_OFFER before CLOSED.") var closeDelayMs = 500
+    @Option(help: "Added latency per offer request, in milliseconds.") var latencyMs = 0
+    @Option(help: "Random extra latency up to this many milliseconds.") var jitterMs = 0
+    @Option(help: "How long a stall fault holds a request, in milliseconds.") var stallMs = 30_000
+    @Option(help: "Seconds in the Retry-After of 429 replies.") var retryAfter = 1
+    @Option(help: "Seed for fates and faults.") var seed: UInt64 = 1
+    @Option(help: "JSON file of offers (array, or {\"result\": [...]}) with id, status, owner.") var fixture: String?
+    @Option(help: "Create this many READY offers up front (listed by GET /user/offers).") var seedOffers = 0
+    @Flag(help: "Unknown IDs are 404 instead of new READY offers.") var noFirstSight = false
+
+    @Option(name: .customLong("closed"), help: "Share of first-sight offers already CLOSED.") var alreadyClosed = 0.0
+    @Option(help: "Share of first-sight offers CLOSING_OFFER.") var closing = 0.0
+    @Option(help: "Share of first-sight offers SOLD (not cancellable).") var sold = 0.0
+    @Option(help: "Share of first-sight IDs that are not found (404).") var notFound = 0.0
+    @Option(help: "Share of first-sight offers owned by someone else (403).") var notOwned = 0.0
+    @Flag(help: "A mix of every fate: 10% closed, 5% each closing, sold, not found, not owned.") var mixed = false
+
+    @Option(name: .customLong("fault-500"), help: "Share of requests answered 500.") var fault500 = 0.0
+    @Option(name: .customLong("fault-502"), help: "Share of requests answered 502.") var fault502 = 0.0
+    @Option(name: .customLong("fault-503"), help: "Share of requests answered 503.") var fault503 = 0.0
+    @Option(name: .customLong("fault-429"), help: "Share answered 429 with Retry-After (seconds and HTTP-date forms).") var fault429 = 0.0
+    @Option(help: "Share whose connection is closed mid-reply.") var faultDisconnect = 0.0
+    @Option(help: "Share answered 200 with a truncated JSON body.") var faultTruncated = 0.0
+    @Option(help: "Share answered 200 with \"success\": false.") var faultSuccessFalse = 0.0
+    @Option(help: "Share that stall for --stall-ms before answering.") var faultStall = 0.0
+
+    func validate() throws {
+        guard tokenLifetime >= 1 else { throw ValidationError("--token-lifetime must be at least 1 second") }
+        let rates = [alreadyClosed, closing, sold, notFound, notOwned, fault500, fault502, fault503, fault429, faultDisconnect, faultTruncated, faultSuccessFalse, faultStall]
+        guard rates.allSatisfy({ (0...1).contains($0) }) else { throw ValidationError("shares and fault rates must be between 0 and 1") }
+        guard alreadyClosed + closing + sold + notFound + notOwned <= 1 else { throw ValidationError("fate shares add up to more than 1") }
+        guard fault500 + fault502 + fault503 + fault429 + faultDisconnect + faultTruncated + faultSuccessFalse + faultStall <= 1 else {
+            throw ValidationError("fault rates add up to more than 1")
+        }
+    }
+
+    func run() async throws {
+        var configuration = MarketConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.token = token
+        configuration.clientID = clientId
+        configuration.clientSecret = clientSecret
+        configuration.tokenLifetime = tokenLifetime
+        configuration.closeDelay = .milliseconds(closeDelayMs)
+        configuration.latency = .milliseconds(latencyMs)
+        configuration.jitter = .milliseconds(jitterMs)
+        configuration.stall = .milliseconds(stallMs)
+        configuration.retryAfterSeconds = retryAfter
+        configuration.seed = seed
+        configuration.createsOffersOnFirstSight = !noFirstSight
+        configuration.scenario = mixed
+            ? .mixed
+            : .init(alreadyClosed: alreadyClosed, closing: closing, sold: sold, notFound: notFound, notOwned: notOwned)
+        configuration.faults.internalError = fault500
+        configuration.faults.badGateway = fault502
+        configuration.faults.unavailable = fault503
+        configuration.faults.rateLimited = fault429
+        configuration.faults.disconnect = faultDisconnect
+        configuration.faults.truncated = faultTruncated
+        configuration.faults.successFalse = faultSuccessFalse
+        configuration.faults.stall = faultStall
+        if let fixture {
+            configuration.offers = try MockOffer.fixture(path: fixture, defaultOwner: configuration.ownerID)
+        }
+        configuration.offers += MockOffer.generated(count: seedOffers, ownerID: configuration.ownerID, seed: seed)
+
+        let server = MockMarketServer(configuration: configuration)
+        try await server.start(handlingSignals: true)
+        print("listening on \(server.baseURL)")
+        fflush(nil)  // the ready line must reach a pipe now, not at exit
+        try await server.waitUntilStopped()
+    }
+}
