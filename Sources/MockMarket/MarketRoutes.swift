@@ -65,6 +65,7 @@ struct MarketRoutes: Sendable {
         let fault = state.begin(route: route, faultable: true)
         defer { state.end() }
         let id = (context.parameters.get("id") ?? "").lowercased()
+        if route == "cancel" { state.recordCancelCall(id: id) }
         if let denied = authorize(request) { return denied }
         try await sleepLatency()
         if let fault { return try await inject(fault, route: route, id: id, reply: reply) }

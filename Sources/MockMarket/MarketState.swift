@@ -118,7 +118,6 @@ final class MarketState: Sendable {
     func cancel(id: String) -> CancelResult {
         contents.withLock { contents in
             let now = ContinuousClock.now
-            Self.recordCancelCall(id: id, at: now, in: &contents.stats)
             guard var offer = lookup(id: id, in: &contents, now: now) else {
                 contents.stats.cancelReplies["not_found", default: 0] += 1
                 return .notFound
@@ -169,12 +168,16 @@ final class MarketState: Sendable {
         contents.withLock { $0.stats.rateLimitedAt[id] = .now }
     }
 
-    private static func recordCancelCall(id: String, at now: ContinuousClock.Instant, in stats: inout Stats) {
-        stats.cancelCalls[id, default: 0] += 1
-        stats.firstCancelAt = stats.firstCancelAt ?? now
-        stats.lastCancelAt = now
-        if let limitedAt = stats.rateLimitedAt.removeValue(forKey: id) {
-            stats.retryGapsAfter429.append(now - limitedAt)
+    /// Counts a cancel call for `id` (faulted or not), and the gap since its last 429.
+    func recordCancelCall(id: String) {
+        contents.withLock { contents in
+            let now = ContinuousClock.now
+            contents.stats.cancelCalls[id, default: 0] += 1
+            contents.stats.firstCancelAt = contents.stats.firstCancelAt ?? now
+            contents.stats.lastCancelAt = now
+            if let limitedAt = contents.stats.rateLimitedAt.removeValue(forKey: id) {
+                contents.stats.retryGapsAfter429.append(now - limitedAt)
+            }
         }
     }
 

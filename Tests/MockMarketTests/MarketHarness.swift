@@ -1,0 +1,75 @@
+import AsyncHTTPClient
+import Foundation
+import JSONStream
+import MockMarket
+import NIOCore
+import NIOHTTP1
+
+/// A running simulated market and a client to talk to it, for one test.
+struct MarketHarness {
+    let server: MockMarketServer
+    let client: HTTPClient
+
+    /// What came back: status, headers and the parsed body (or the parse error).
+    struct Reply {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: Result<JSONValue, JSONError>
+        var json: JSONValue? { try? body.get() }
+        var errorCode: String? { json?["errors"]?[0]?["code"]?.string }
+    }
+
+    /// Starts a market with `configure` applied, runs `body`, and always shuts both down.
+    static func with<T>(
+        _ configure: (inout MarketConfiguration) -> Void = { _ in },
+        timeout: TimeAmount = .seconds(10),
+        _ body: (MarketHarness) async throws -> T
+    ) async throws -> T {
+        var configuration = MarketConfiguration()
+        configure(&configuration)
+        let server = MockMarketServer(configuration: configuration)
+        try await server.start()
+        var clientConfiguration = HTTPClient.Configuration(timeout: .init(connect: .seconds(2), read: timeout))
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let harness = MarketHarness(server: server, client: client)
+        do {
+            let result = try await body(harness)
+            try await client.shutdown()
+            await server.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            await server.shutdown()
+            throw error
+        }
+    }
+
+    func request(_ path: String, method: HTTPMethod = .GET, token: String? = "mock-token", form: String? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: server.baseURL + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let form {
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            request.body = .bytes(ByteBuffer(string: form))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 22)
+        let body = Result { () throws(JSONError) in try JSONValue.parse(Array(bytes.readableBytesView)) }
+        return Reply(status: Int(response.status.code), headers: response.headers, body: body)
+    }
+
+    func cancel(_ id: String, token: String? = "mock-token") async throws -> Reply {
+        try await request("/offers/\(id)/cancel", token: token)
+    }
+
+    func stats() async throws -> JSONValue {
+        try await request("/__mock/stats", token: nil).body.get()
+    }
+}
+
+/// A deterministic, well-formed UUID for test offer number `n`.
+func testID(_ n: Int) -> String {
+    let hex = String(n, radix: 16)
+    return "00000000-0000-4000-8000-" + String(repeating: "0", count: 12 - hex.count) + hex
+}
