@@ -94,6 +94,8 @@ public final class JSONElementReader {
     private var state = State.start
     /// Scalar members of an enclosing object seen before its array.
     public private(set) var envelope: [String: JSONValue] = [:]
+    /// Where the element last returned by ``next()`` began.
+    public private(set) var elementPosition = TextPosition.start
 
     private enum State { case start, firstElement, nextElement, done }
 
@@ -125,6 +127,8 @@ public final class JSONElementReader {
             guard try reader.consume(UInt8(ascii: ",")) else { throw unexpected("',' or ']' in the array") }
         }
         state = .nextElement
+        _ = try reader.peekSignificantByte()
+        elementPosition = reader.input.position
         guard let element = try reader.next() else { throw unexpected("an array element") }
         return element
     }

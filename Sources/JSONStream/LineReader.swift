@@ -36,6 +36,10 @@ public final class LineReader {
             if let newline = findNewline(from: scanned) {
                 lineNumber += 1
                 let length = newline > 0 && input.peek(at: newline - 1) == UInt8(ascii: "\r") ? newline - 1 : newline
+                if length > maxLength {
+                    input.consume(newline + 1)
+                    return InputLine(number: lineNumber, content: .tooLong(length: length))
+                }
                 let line = input.withAvailableBytes { Array($0[0..<length]) }
                 input.consume(newline + 1)
                 return InputLine(number: lineNumber, content: .bytes(line))
@@ -49,6 +53,10 @@ public final class LineReader {
                 lineNumber += 1
                 var length = input.available
                 if input.peek(at: length - 1) == UInt8(ascii: "\r") { length -= 1 }
+                if length > maxLength {
+                    input.consume(input.available)
+                    return InputLine(number: lineNumber, content: .tooLong(length: length))
+                }
                 let line = input.withAvailableBytes { Array($0[0..<length]) }
                 input.consume(input.available)
                 return InputLine(number: lineNumber, content: .bytes(line))
