@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // MARK: JSON through jansson
@@ -53,6 +55,8 @@ let package = Package(
             dependencies: [
                 "JSONStream",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -69,7 +73,13 @@ let package = Package(
         ),
         .target(
             name: "ExecSink",
-            dependencies: ["OfferCancelKit", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: [
+                "OfferCancelKit",
+                "JSONStream",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             path: "Sources/Sinks/ExecSink",
             swiftSettings: strictSettings
         ),

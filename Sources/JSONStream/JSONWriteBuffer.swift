@@ -5,13 +5,19 @@ import CJansson
 public struct JSONWriteBuffer: Sendable {
     public private(set) var bytes: [UInt8]
 
-    /// Flags for every dump: compact, any value at top level, UTF-8 kept as is
-    /// (no `JSON_ENSURE_ASCII`), reals with enough digits to round-trip.
-    static let dumpFlags = size_t(JSON_COMPACT | JSON_ENCODE_ANY | (17 << 11))
+    /// Compact, any value at top level, UTF-8 kept as is (no `JSON_ENSURE_ASCII`).
+    static let baseFlags = size_t(JSON_COMPACT | JSON_ENCODE_ANY)
 
-    public init(capacity: Int = 4096) {
+    /// Significant digits of reals (1…17). 17 round-trips every double; 15 prints what people
+    /// wrote (`19.011`, not `19.010999999999999`) and is exact for decimals of ≤ 15 digits.
+    public let realPrecision: Int
+    private let dumpFlags: size_t
+
+    public init(capacity: Int = 4096, realPrecision: Int = 17) {
         bytes = []
         bytes.reserveCapacity(capacity)
+        self.realPrecision = min(max(realPrecision, 1), 17)
+        dumpFlags = Self.baseFlags | size_t((self.realPrecision & 0x1F) << 11)
     }
 
     public var count: Int { bytes.count }
@@ -25,11 +31,11 @@ public struct JSONWriteBuffer: Sendable {
 
     /// Appends `value` as compact JSON.
     public mutating func append(_ value: JSONValue) {
-        let needed = json_dumpb(value.raw, nil, 0, Self.dumpFlags)
+        let needed = json_dumpb(value.raw, nil, 0, dumpFlags)
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: needed))
         let written = bytes.withUnsafeMutableBytes { raw in
-            json_dumpb(value.raw, raw.baseAddress!.advanced(by: start).assumingMemoryBound(to: CChar.self), needed, Self.dumpFlags)
+            json_dumpb(value.raw, raw.baseAddress!.advanced(by: start).assumingMemoryBound(to: CChar.self), needed, dumpFlags)
         }
         bytes.removeLast(needed - min(written, needed))
     }

@@ -1,1 +1,3 @@
-print("x")
+import OfferCancelCLI
+
+await OfferCancelCommand.main()

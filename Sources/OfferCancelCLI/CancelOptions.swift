@@ -1,0 +1,132 @@
+import ArgumentParser
+import OfferCancelKit
+
+extension InputFormat: ExpressibleByArgument {}
+
+/// Where IDs come from and how they are judged.
+struct InputOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("Files of offer IDs; '-' is stdin (the default when none is named).", valueName: "input"))
+    var inputs: [String] = []
+
+    @Option(help: "Input format: auto (by extension, then content), lines, csv, ndjson, json.")
+    var format: InputFormat = .auto
+
+    @Option(help: ArgumentHelp("CSV column holding the IDs: a header name or a 1-based number (default: id, offerId or offer_id).", valueName: "name|number"))
+    var idColumn: String?
+
+    @Option(help: ArgumentHelp("Dotted path of the ID in NDJSON/JSON objects (default: id, then offerId).", valueName: "path"))
+    var idField: String?
+
+    @Option(help: ArgumentHelp("Admit IDs that match this regular expression instead of UUIDs. IDs with / ? # % \\, whitespace, control bytes or '..' are always invalid.", valueName: "regex"))
+    var idPattern: String?
+
+    @Flag(help: "Send repeated IDs again instead of recording them as duplicate.")
+    var noDedupe = false
+}
+
+/// Which API, and who we are to it.
+struct APIOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The Market API.", valueName: "url"))
+    var baseURL = "https://api.arkane.market"
+
+    @Option(help: ArgumentHelp("The login server for client credentials (ARKANE_CLIENT_ID, ARKANE_CLIENT_SECRET).", valueName: "url"))
+    var authURL = "https://login.arkane.network"
+
+    @Option(help: ArgumentHelp("Read the bearer token from this file (else ARKANE_TOKEN, else client credentials).", valueName: "path"))
+    var tokenFile: String?
+
+    @Flag(help: "Run against the simulated market, started in-process on loopback (a mix of every outcome).")
+    var mock = false
+}
+
+/// How hard and how carefully to go.
+struct BehaviourOptions: ParsableArguments {
+    @Option(name: [.customShort("c"), .long], help: "Requests in flight at most.")
+    var concurrency = 16
+
+    @Option(help: ArgumentHelp("Requests per second (N, N/s) or per minute (N/m) at most, across the run.", valueName: "rate"))
+    var rate: String?
+
+    @Option(help: ArgumentHelp("Seconds to wait for a reply before it counts as a timeout.", valueName: "seconds"))
+    var timeout = 30.0
+
+    @Option(help: "Requests per ID at most, retries included (retries: 429, 5xx, timeouts, connection errors).")
+    var maxAttempts = 5
+
+    @Option(help: ArgumentHelp("Backoff base in milliseconds (full jitter, doubling per attempt).", valueName: "ms"))
+    var backoffBase = 200
+
+    @Option(help: ArgumentHelp("Longest backoff in milliseconds.", valueName: "ms"))
+    var backoffCap = 10_000
+
+    @Option(help: ArgumentHelp("Longest Retry-After honoured, in seconds.", valueName: "seconds"))
+    var retryAfterCap = 60.0
+
+    @Option(help: ArgumentHelp("Abort (exit 3) after this many failed records; IDs not yet sent become skipped.", valueName: "n"))
+    var maxFailures: Int?
+
+    @Flag(help: "Send nothing; record every valid ID as dry_run.")
+    var dryRun = false
+
+    @Flag(help: "After each accepted cancel, poll the offer until it is CLOSED (see --confirm-timeout).")
+    var confirm = false
+
+    @Option(help: ArgumentHelp("Seconds to wait for CLOSED with --confirm.", valueName: "seconds"))
+    var confirmTimeout = 30.0
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        guard backoffBase >= 0, backoffCap >= 0 else { throw ValidationError("backoff values must not be negative") }
+        guard retryAfterCap >= 0, confirmTimeout > 0 else { throw ValidationError("--retry-after-cap and --confirm-timeout must not be negative") }
+        if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1") }
+        if let rate, RateLimiter.parseRate(rate) == nil { throw ValidationError("--rate \(rate): expected N, N/s or N/m with N > 0") }
+    }
+
+    var settings: CancelSettings {
+        var settings = CancelSettings()
+        settings.retry = RetryPolicy(
+            maxAttempts: maxAttempts,
+            base: .milliseconds(backoffBase),
+            cap: .milliseconds(backoffCap),
+            retryAfterCap: .milliseconds(Int64(retryAfterCap * 1000))
+        )
+        settings.ratePerSecond = rate.flatMap(RateLimiter.parseRate)
+        settings.dryRun = dryRun
+        settings.confirm = confirm
+        settings.confirmTimeout = .milliseconds(Int64(confirmTimeout * 1000))
+        return settings
+    }
+}
+
+/// When to draw the progress line.
+enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+}
+
+/// Where records go and what people see.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .customLong("sink"), help: ArgumentHelp(
+        "Where records go: SCHEME[:TARGET], repeatable (csv:out.csv, ndjson:-, ndjson:+log.ndjson, summary, summary-json:stats.json, exec:'jq -c .'). Default: ndjson:- when stdout is not a terminal, and summary on stderr unless -q. 'offer-cancel sinks' lists the schemes.",
+        valueName: "spec"))
+    var sinks: [String] = []
+
+    @Option(help: ArgumentHelp("Columns of the csv sink, comma-separated, in order.", valueName: "names"))
+    var csvColumns: String?
+
+    @Flag(help: "NDJSON and exec records also carry the reply's whole offer object.")
+    var includeOffer = false
+
+    @Option(help: "Progress line on stderr: auto (when stderr is a terminal), always, never.")
+    var progress: ProgressMode = .auto
+
+    @Option(name: .customLong("sink-option"), help: ArgumentHelp("KEY=VALUE for custom sinks, repeatable.", valueName: "key=value"))
+    var sinkOptions: [String] = []
+
+    @Flag(name: .shortAndLong, help: "No summary or progress unless asked for with --sink or --progress.")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Say more on stderr: the run's settings and every failed record.")
+    var verbose = false
+}

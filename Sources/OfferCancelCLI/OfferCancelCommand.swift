@@ -1,0 +1,103 @@
+import ArgumentParser
+import CSVSink
+import ExecSink
+import Foundation
+import NDJSONSink
+import OfferCancelKit
+import SummarySink
+
+/// The `offer-cancel` command: `cancel` (the default) and `sinks`.
+///
+/// A custom binary adds its sinks to a registry and hands it over:
+///
+///     var registry = SinkRegistry.standard
+///     MySink.register(in: &registry)
+///     await OfferCancelCommand.main(registry: registry)
+public struct OfferCancelCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "offer-cancel",
+        abstract: "Cancel Arkane/Venly Market offers in bulk, and report one record per offer.",
+        discussion: """
+            Reads offer IDs from files or stdin, cancels them with bounded parallelism, and writes \
+            one record per input item to the sinks you choose. Exit status: 0 every record ok, \
+            1 some record failed, 2 usage or configuration error, 3 aborted, 130/143 interrupted.
+            """,
+        version: OfferCancelVersion.current,
+        subcommands: [CancelCommand.self, SinksCommand.self],
+        defaultSubcommand: CancelCommand.self
+    )
+
+    /// The sinks this process knows; set by ``main(registry:)`` for the commands to read.
+    @TaskLocal static var registry = SinkRegistry.standard
+
+    public init() {}
+
+    /// Parses the process's arguments and runs, with `registry`'s sink schemes available.
+    /// Exits the process with the run's status.
+    public static func main(registry: SinkRegistry) async -> Never {
+        let status = await $registry.withValue(registry) {
+            await runMain(CommandLine.arguments.dropFirst().map { $0 })
+        }
+        terminate(status)
+    }
+
+    /// Like ``main(registry:)`` with the built-in sinks only.
+    public static func main() async -> Never {
+        await main(registry: .standard)
+    }
+
+    /// Usage errors exit 2 with one line (ArgumentParser's default would be 64 and a
+    /// usage block); `--help` and `--version` exit 0.
+    static func runMain(_ arguments: [String]) async -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch let code as ExitCode {
+            return code.rawValue
+        } catch {
+            let status = exitCode(for: error)
+            if status == .success {
+                print(fullMessage(for: error))
+                return 0
+            }
+            FileHandle.standardError.write(Data("offer-cancel: error: \(message(for: error))\n".utf8))
+            return 2
+        }
+    }
+}
+
+extension SinkRegistry {
+    /// The built-in schemes: csv, ndjson, summary, summary-json, exec.
+    public static var standard: SinkRegistry {
+        var registry = SinkRegistry()
+        CSVSink.register(in: &registry)
+        NDJSONSink.register(in: &registry)
+        SummarySink.register(in: &registry)
+        ExecSink.register(in: &registry)
+        return registry
+    }
+}
+
+/// `offer-cancel sinks`: the schemes this binary knows.
+struct SinksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sinks", abstract: "List the sink schemes this binary knows.")
+
+    func run() throws {
+        let entries = OfferCancelCommand.registry.sorted
+        let width = entries.map { $0.scheme.count + ($0.targetUsage.isEmpty ? 0 : $0.targetUsage.count + 1) }.max() ?? 0
+        for entry in entries {
+            let spec = entry.targetUsage.isEmpty ? entry.scheme : "\(entry.scheme):\(entry.targetUsage)"
+            print(spec.padding(toLength: width + 2, withPad: " ", startingAt: 0) + entry.help)
+        }
+    }
+}
+
+/// Ends the process (stdio flushed) with `status`.
+private func terminate(_ status: Int32) -> Never {
+    exit(status)
+}

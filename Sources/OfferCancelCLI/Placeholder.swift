@@ -1,2 +1,0 @@
-import Foundation
-import Hummingbird; import AsyncHTTPClient; import ArgumentParser; import Histogram; import Subprocess

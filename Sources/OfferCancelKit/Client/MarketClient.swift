@@ -1,0 +1,165 @@
+import AsyncHTTPClient
+import Foundation
+import JSONStream
+import NIOCore
+import NIOHTTP1
+
+/// The Arkane Market API over one shared AsyncHTTPClient: keep-alive connections, a pool
+/// sized to the run's concurrency, HTTP/2 where the server offers it, timeouts, and reply
+/// bodies capped and parsed once.
+///
+/// ``send(_:)`` never throws: every way a request can end is a ``Reply``.
+public final class MarketClient: Sendable {
+    public static let userAgent = "offer-cancel/\(OfferCancelVersion.current)"
+    /// Replies larger than this are not read further and count as malformed.
+    public static let maxBodyBytes = 4 * 1024 * 1024
+
+    public let baseURL: String
+    public let tokens: TokenProvider
+    private let http: HTTPClient
+    private let timeout: Duration
+
+    /// - Throws: ``MarketClientError/configuration(_:)`` for a URL that is not http(s), or a
+    ///   token that would travel over plain `http://` to a host other than loopback.
+    public init(baseURL: String, credentials: Credentials?, concurrency: Int, timeout: Duration) throws {
+        let base = baseURL.trimmingSlash
+        try Self.checkTransport(base, carries: credentials == nil ? nil : "a bearer token")
+        if case .clientCredentials(_, _, let authURL) = credentials {
+            try Self.checkTransport(authURL, carries: "the client secret")
+        }
+        var configuration = HTTPClient.Configuration(
+            timeout: .init(connect: .seconds(10), read: .nanoseconds(timeout.nanoseconds)),
+            decompression: .disabled
+        )
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(concurrency, 1)
+        configuration.connectionPool.idleTimeout = .seconds(60)
+        configuration.httpVersion = .automatic
+        configuration.redirectConfiguration = .disallow
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.http = http
+        self.baseURL = base
+        self.timeout = timeout
+        self.tokens = TokenProvider(credentials: credentials ?? .token(""), client: http, timeout: timeout)
+    }
+
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// What came of one request.
+    public struct Reply: Sendable {
+        /// HTTP status, or `nil` when no reply arrived (``transportError`` says why).
+        public var status: Int?
+        public var retryAfter: Duration?
+        /// The parsed body when it was JSON.
+        public var body: JSONValue?
+        /// Why the body is not usable JSON (truncated, too large, not JSON), if it is not.
+        public var bodyError: String?
+        public var transportError: String?
+        /// The token the request carried, to invalidate after a 401.
+        public var token: String?
+    }
+
+    /// `/offers/{id}/cancel` or `/offers/{id}`, with the ID percent-encoded.
+    public enum Route: Sendable {
+        case cancel(OfferID)
+        case offer(OfferID)
+
+        var path: String {
+            switch self {
+            case .cancel(let id): "/offers/\(id.text.pathSegmentEncoded)/cancel"
+            case .offer(let id): "/offers/\(id.text.pathSegmentEncoded)"
+            }
+        }
+    }
+
+    public func send(_ route: Route) async -> Reply {
+        var reply = Reply()
+        do {
+            let token = try await tokens.token()
+            reply.token = token
+            var request = HTTPClientRequest(url: baseURL + route.path)
+            request.method = .GET
+            request.headers.add(name: "User-Agent", value: Self.userAgent)
+            request.headers.add(name: "Accept", value: "application/json")
+            if !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            let response = try await http.execute(request, deadline: .now() + .nanoseconds(timeout.nanoseconds))
+            reply.status = Int(response.status.code)
+            reply.retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
+            let bytes = try await response.body.collect(upTo: Self.maxBodyBytes)
+            do {
+                reply.body = try bytes.withUnsafeReadableBytes { (raw) throws(JSONError) in try JSONValue.parse(raw) }
+            } catch {
+                reply.bodyError = bytes.readableBytes == 0 ? "empty reply body" : "reply is not valid JSON (\(error))"
+            }
+        } catch let rejected as CredentialsRejected {
+            reply.transportError = rejected.description
+        } catch is NIOTooManyBytesError {
+            reply.bodyError = "reply body larger than \(Self.maxBodyBytes) bytes"
+        } catch {
+            reply.transportError = Self.describe(error)
+        }
+        return reply
+    }
+
+    /// `Retry-After` as seconds or as an HTTP-date.
+    static func parseRetryAfter(_ value: String) -> Duration? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: trimmed) else { return nil }
+        return .milliseconds(Int64(max(date.timeIntervalSinceNow, 0) * 1000))
+    }
+
+    /// A short, secret-free description of a transport failure.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .readTimeout, .deadlineExceeded: return "timed out waiting for the reply"
+            case .connectTimeout: return "timed out connecting"
+            case .remoteConnectionClosed: return "connection closed by the server before the reply was complete"
+            default: return "HTTP error: \(error)"
+            }
+        }
+        if let error = error as? CredentialsRejected { return error.description }
+        return "network error: \(error)"
+    }
+
+    private static func checkTransport(_ url: String, carries secret: String?) throws {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              let host = components.host, !host.isEmpty else {
+            throw MarketClientError.configuration("\(url) is not an http(s) URL")
+        }
+        guard scheme == "http" || scheme == "https" else {
+            throw MarketClientError.configuration("\(url): only http and https are supported")
+        }
+        if scheme == "http", let secret, !Self.isLoopback(host) {
+            throw MarketClientError.configuration("refusing to send \(secret) over plain http:// to \(host); use https:// (http is allowed only to loopback)")
+        }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
+
+extension String {
+    /// Percent-encodes everything but RFC 3986 unreserved characters.
+    var pathSegmentEncoded: String {
+        var allowed = CharacterSet()
+        allowed.insert(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return addingPercentEncoding(withAllowedCharacters: allowed) ?? self
+    }
+}
+
+/// The tool's version, for `--version` and the User-Agent.
+public enum OfferCancelVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,68 @@
+import OfferCancelKit
+
+/// `csv[:PATH|-]`: a header row, then one RFC 4180 row per record.
+///
+/// Columns are ``CancelRecord/fieldNames`` in order, or the subset `--csv-columns` names, in
+/// its order. Fields holding a comma, quote, CR or LF — or leading/trailing spaces — are
+/// quoted, with quotes doubled. Rows end with CRLF as RFC 4180 says. Each row reaches the
+/// kernel before `write` returns.
+public struct CSVSink: OfferSink {
+    private let output: SinkOutput
+    public let columns: [String]
+    private var row: [UInt8] = []
+
+    /// Throws ``SinkSpecError`` for an unknown column or an unwritable path.
+    public init(target: String?, columns: [String]? = nil) throws {
+        let columns = columns ?? CancelRecord.fieldNames
+        if let unknown = columns.first(where: { !CancelRecord.fieldNames.contains($0) }) {
+            throw SinkSpecError("csv: unknown column \"\(unknown)\"; columns are \(CancelRecord.fieldNames.joined(separator: ","))")
+        }
+        guard !columns.isEmpty else { throw SinkSpecError("csv: --csv-columns names no column") }
+        self.columns = columns
+        output = try SinkOutput(target: target, scheme: "csv")
+    }
+
+    public mutating func open(_ run: RunInfo) async throws {
+        try writeRow(columns)
+    }
+
+    public mutating func write(_ record: CancelRecord) async throws {
+        try writeRow(columns.map { record.field($0)?.text ?? "" })
+    }
+
+    public func close(_ summary: RunSummary) async throws {}
+
+    private mutating func writeRow(_ fields: [String]) throws {
+        row.removeAll(keepingCapacity: true)
+        for (index, field) in fields.enumerated() {
+            if index > 0 { row.append(UInt8(ascii: ",")) }
+            Self.appendField(field, to: &row)
+        }
+        row.append(contentsOf: [0x0D, 0x0A])
+        try output.write(row)
+    }
+
+    /// Appends `field`, quoted when RFC 4180 (or a spreadsheet's trimming) requires it.
+    static func appendField(_ field: String, to row: inout [UInt8]) {
+        let utf8 = field.utf8
+        let needsQuotes = utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0D || $0 == 0x0A }
+            || utf8.first == UInt8(ascii: " ") || utf8.last == UInt8(ascii: " ")
+        guard needsQuotes else {
+            row.append(contentsOf: utf8)
+            return
+        }
+        row.append(UInt8(ascii: "\""))
+        for byte in utf8 {
+            if byte == UInt8(ascii: "\"") { row.append(byte) }
+            row.append(byte)
+        }
+        row.append(UInt8(ascii: "\""))
+    }
+
+    /// Adds the `csv` scheme.
+    public static func register(in registry: inout SinkRegistry) {
+        registry.register("csv", targetUsage: "PATH|-", help: "a spreadsheet: header row, RFC 4180 quoting (--csv-columns picks columns)") { spec, context in
+            try CSVSink(target: spec.target, columns: context.csvColumns)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import JSONStream
+import OfferCancelKit
+
+/// `ndjson[:PATH|-|+PATH]`: one JSON object per record and line, written with jansson.
+///
+/// Keys and order are ``CancelRecord/fieldNames``; absent values are `null`. With
+/// `--include-offer` each line also carries the reply's `offer` object exactly as parsed.
+/// Each line reaches the kernel before `write` returns. `+PATH` appends.
+public struct NDJSONSink: OfferSink {
+    private let output: SinkOutput
+    private let includeOffer: Bool
+    private var buffer = JSONWriteBuffer(realPrecision: 15)
+
+    public init(target: String?, includeOffer: Bool) throws {
+        output = try SinkOutput(target: target, scheme: "ndjson")
+        self.includeOffer = includeOffer
+    }
+
+    public func open(_ run: RunInfo) async throws {}
+
+    public mutating func write(_ record: CancelRecord) async throws {
+        buffer.removeAll()
+        buffer.append(record.json(includeOffer: includeOffer))
+        buffer.append(0x0A)
+        try output.write(buffer.bytes)
+    }
+
+    public func close(_ summary: RunSummary) async throws {}
+
+    /// Adds the `ndjson` scheme.
+    public static func register(in registry: inout SinkRegistry) {
+        registry.register("ndjson", targetUsage: "PATH|+PATH|-", help: "one JSON object per record (default target: stdout; +PATH appends)") { spec, context in
+            try NDJSONSink(target: spec.target, includeOffer: context.includeOffer)
+        }
+    }
+}
