@@ -126,6 +126,10 @@ let package = Package(
         .testTarget(name: "OfferCancelKitTests", dependencies: ["OfferCancelKit", "MockMarket"], swiftSettings: testSettings),
         .testTarget(name: "MockMarketTests", dependencies: ["MockMarket", "JSONStream", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: testSettings),
         .testTarget(name: "SinkTests", dependencies: ["CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "JSONStream"], swiftSettings: testSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["MockMarket", "JSONStream"], swiftSettings: testSettings),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["JSONStream", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: testSettings
+        ),
     ]
 )

@@ -1,0 +1,130 @@
+import AsyncHTTPClient
+import Foundation
+import JSONStream
+import Testing
+
+/// The built executables, beside the test bundle in the build's products directory.
+enum Binaries {
+    static let directory: URL = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent()
+    }()
+
+    static func path(_ name: String) throws -> String {
+        let path = directory.appendingPathComponent(name).path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw HarnessError("\(path) is missing: run `swift build` before `swift test` (make test does)")
+        }
+        return path
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `arkane-mock` as a child process on a free loopback port.
+final class MockProcess {
+    let process = Process()
+    let port: Int
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    init(_ arguments: [String] = []) throws {
+        process.executableURL = URL(fileURLWithPath: try Binaries.path("arkane-mock"))
+        process.arguments = ["--port", "0"] + arguments
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        try process.run()
+        // The ready line: "listening on http://127.0.0.1:PORT".
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = stdout.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw HarnessError("arkane-mock exited before it was ready") }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let portText = text.split(separator: ":").last?.prefix(while: \.isNumber), let port = Int(portText) else {
+            throw HarnessError("unexpected ready line: \(text)")
+        }
+        self.port = port
+    }
+
+    deinit {
+        process.interrupt()
+        process.waitUntilExit()
+    }
+
+    func stats() async throws -> JSONValue {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: baseURL + "/__mock/stats"), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return try JSONValue.parse(Array(body.readableBytesView))
+    }
+}
+
+/// One run of the `offer-cancel` binary.
+struct CancelRun {
+    var status: Int32
+    var stdout: Data
+    var stderr: String
+
+    /// The NDJSON records on stdout.
+    func records() throws -> [JSONValue] {
+        let path = NSTemporaryDirectory() + "records-\(UUID().uuidString).ndjson"
+        try stdout.write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reader = NDJSONReader(input: try ByteInput(path: path), maxLineLength: 1 << 20)
+        var records: [JSONValue] = []
+        while let item = try reader.next() { records.append(try item.value.get()) }
+        return records
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = ["ARKANE_TOKEN": "mock-token"], stdin: Data? = nil) throws -> CancelRun {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Binaries.path("offer-cancel"))
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARKANE_") }
+        env.merge(environment) { $1 }
+        process.environment = env
+        let out = NSTemporaryDirectory() + "out-\(UUID().uuidString)", err = out + ".err"
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: out)
+            try? FileManager.default.removeItem(atPath: err)
+        }
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        let input = Pipe()
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        try process.run()
+        if let stdin {
+            input.fileHandleForWriting.write(stdin)
+            try input.fileHandleForWriting.close()
+        }
+        process.waitUntilExit()
+        return CancelRun(
+            status: process.terminationStatus,
+            stdout: try Data(contentsOf: URL(fileURLWithPath: out)),
+            stderr: try String(contentsOfFile: err, encoding: .utf8)
+        )
+    }
+}
+
+/// A file of `count` distinct UUIDs (and optional extra lines), removed on deinit.
+final class IDFile {
+    let path: String
+    let ids: [String]
+
+    init(count: Int, extraLines: [String] = [], salt: Int = 0, name: String = "ids.txt") throws {
+        ids = (0..<count).map { String(format: "%08x-%04x-4000-8000-%012x", salt, $0 >> 16, $0) }
+        path = NSTemporaryDirectory() + "e2e-\(UUID().uuidString)-\(name)"
+        try (ids + extraLines).joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+func outcomeCounts(_ records: [JSONValue]) -> [String: Int] {
+    records.reduce(into: [:]) { $0[$1["outcome"]?.string ?? "?", default: 0] += 1 }
+}
