@@ -60,7 +60,7 @@ import Testing
             case .successFalse: configuration.faults.successFalse = Self.rate
             case .stall: configuration.faults.stall = Self.rate
             }
-        }, timeout: .milliseconds(kind == .stall ? 300 : 10_000)) { market in
+        }, timeout: .milliseconds(kind == .stall ? 2_000 : 10_000)) { market in
             let seen = try await withThrowingTaskGroup(of: Seen.self) { group in
                 var seen: [Seen: Int] = [:]
                 var next = 0
