@@ -125,7 +125,11 @@ let package = Package(
         .testTarget(name: "JSONStreamTests", dependencies: ["JSONStream"], swiftSettings: testSettings),
         .testTarget(name: "OfferCancelKitTests", dependencies: ["OfferCancelKit", "MockMarket"], swiftSettings: testSettings),
         .testTarget(name: "MockMarketTests", dependencies: ["MockMarket", "JSONStream", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: testSettings),
-        .testTarget(name: "SinkTests", dependencies: ["CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "JSONStream"], swiftSettings: testSettings),
+        .testTarget(
+            name: "SinkTests",
+            dependencies: ["CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "JSONStream", "OfferCancelKit"],
+            swiftSettings: testSettings
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["JSONStream", .product(name: "AsyncHTTPClient", package: "async-http-client")],

@@ -21,6 +21,12 @@ public struct OfferCancelCommand: AsyncParsableCommand {
             Reads offer IDs from files or stdin, cancels them with bounded parallelism, and writes \
             one record per input item to the sinks you choose. Exit status: 0 every record ok, \
             1 some record failed, 2 usage or configuration error, 3 aborted, 130/143 interrupted.
+
+            Every option of the default command: offer-cancel cancel --help
+            Examples:
+              offer-cancel --mock samples/ids.txt
+              ARKANE_TOKEN=… offer-cancel --sink csv:results.csv --sink summary ids.txt
+              cut -d, -f3 export.csv | offer-cancel --rate 20/s --sink ndjson:+log.ndjson -
             """,
         version: OfferCancelVersion.current,
         subcommands: [CancelCommand.self, SinksCommand.self],

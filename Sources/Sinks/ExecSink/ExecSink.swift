@@ -39,7 +39,10 @@ public struct ExecSink: OfferSink {
                     error: .currentStandardError
                 ) { execution in
                     for await line in lines {
-                        _ = try await execution.standardInputWriter.write(line)
+                        // A short write means the command has exited and nothing reads any more.
+                        guard try await execution.standardInputWriter.write(line) == line.count else {
+                            throw ExecSinkError.stoppedReading
+                        }
                     }
                     try await execution.standardInputWriter.finish()
                 }
@@ -78,6 +81,11 @@ public struct ExecSink: OfferSink {
             try ExecSink(command: spec.target ?? "", includeOffer: context.includeOffer)
         }
     }
+}
+
+private enum ExecSinkError: Error, CustomStringConvertible {
+    case stoppedReading
+    var description: String { "the command exited while records were still coming" }
 }
 
 /// The first reason the child failed, set from its task and read from the sink's.

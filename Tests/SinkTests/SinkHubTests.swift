@@ -1,0 +1,84 @@
+import Foundation
+import NDJSONSink
+import OfferCancelKit
+import Synchronization
+import Testing
+
+/// Keeps what it is given; throws on its `failOn`-th record.
+final class Recorder: Sendable {
+    let records = Mutex<[Int]>([])
+    let closed = Mutex(false)
+}
+
+struct RecordingSink: OfferSink {
+    let recorder: Recorder
+    var failOn: Int?
+    var written = 0
+
+    func open(_ run: RunInfo) async throws {}
+
+    mutating func write(_ record: CancelRecord) async throws {
+        written += 1
+        if written == failOn { throw SinkSpecError("disk full at record \(written)") }
+        recorder.records.withLock { $0.append(record.seq) }
+    }
+
+    func close(_ summary: RunSummary) async throws { recorder.closed.withLock { $0 = true } }
+}
+
+final class Messages: Sendable {
+    let lines = Mutex<[String]>([])
+    func add(_ line: String) { lines.withLock { $0.append(line) } }
+}
+
+@Suite struct SinkHubTests {
+    /// A dry run of `count` IDs through the real pipeline into `sinks`.
+    func dryRun(_ count: Int, sinks: [(String, any OfferSink)], messages: Messages) async throws -> RunResult {
+        let scratch = try Scratch()
+        let path = scratch.file("ids.txt")
+        try (1...count).map { String(format: "%08x-0000-4000-8000-000000000000", $0) }.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let source = try IDSource.open([path], options: IDSourceOptions(validator: try IDValidator()))
+        var hub = SinkHub(sinks.map { (name: $0.0, sink: $0.1) }, report: messages.add)
+        let info = RunInfo(startedAt: .now(), inputs: [path], baseURL: "-", concurrency: 4, dryRun: true, toolVersion: "test")
+        try await hub.open(info)
+        var settings = CancelSettings()
+        settings.dryRun = true
+        return try await CancelPipeline(client: nil, concurrency: 4, settings: settings).run(source: source, hub: &hub, info: info)
+    }
+
+    @Test func aSinkThatThrowsOnItsTenthRecordDoesNotStopTheOthers() async throws {
+        let healthy = Recorder(), failing = Recorder(), messages = Messages()
+        let result = try await dryRun(50, sinks: [
+            ("csv:a.csv", RecordingSink(recorder: failing, failOn: 10)),
+            ("ndjson:b.ndjson", RecordingSink(recorder: healthy)),
+        ], messages: messages)
+        #expect(healthy.records.withLock { $0 } == Array(1...50))
+        #expect(healthy.closed.withLock { $0 })
+        #expect(failing.records.withLock { $0.count } == 9)
+        #expect(!failing.closed.withLock { $0 }, "a dropped sink is not driven further")
+        let lines = messages.lines.withLock { $0 }
+        #expect(lines.count == 1, "reported once: \(lines)")
+        #expect(lines.first?.contains("csv:a.csv") == true && lines.first?.contains("disk full at record 10") == true)
+        #expect(result.exitStatus == 1, "records are ok, but a sink was lost")
+        #expect(result.summary.total == 50)
+    }
+
+    @Test func losingTheOnlySinkAbortsTheRun() async throws {
+        let failing = Recorder(), messages = Messages()
+        let result = try await dryRun(500, sinks: [("exec:x", RecordingSink(recorder: failing, failOn: 10))], messages: messages)
+        #expect(result.exitStatus == 3)
+        #expect(result.summary.abortReason?.contains("every sink has failed") == true)
+        #expect(result.summary.total < 500, "reading stops once nothing can record")
+    }
+
+    @Test func specsParse() throws {
+        #expect(try SinkSpec(parsing: "csv:out.csv") == SinkSpec(scheme: "csv", target: "out.csv"))
+        #expect(try SinkSpec(parsing: "summary") == SinkSpec(scheme: "summary", target: nil))
+        #expect(try SinkSpec(parsing: "exec:jq -c 'select(.a:1)'") == SinkSpec(scheme: "exec", target: "jq -c 'select(.a:1)'"))
+        #expect(throws: SinkSpecError.self) { try SinkSpec(parsing: ":x") }
+        var registry = SinkRegistry()
+        NDJSONSink.register(in: &registry)
+        #expect(throws: SinkSpecError.self) { try registry.makeSink(SinkSpec(scheme: "nope"), context: SinkContext()) }
+        #expect(registry.sorted.map(\.scheme) == ["ndjson"])
+    }
+}
