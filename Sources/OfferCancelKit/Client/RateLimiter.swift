@@ -20,7 +20,7 @@ public actor RateLimiter {
     /// Parses `N/s`, `N/m` or a bare `N` (per second).
     public static func parseRate(_ text: String) -> Double? {
         let parts = text.split(separator: "/", maxSplits: 1)
-        guard let value = Double(parts[0]), value > 0, value.isFinite else { return nil }
+        guard let first = parts.first, let value = Double(first), value > 0, value.isFinite else { return nil }
         guard parts.count == 2 else { return value }
         switch parts[1].lowercased() {
         case "s", "sec", "second": return value

@@ -1,0 +1,229 @@
+import AsyncHTTPClient
+import Foundation
+import JSONStream
+import MockMarket
+@testable import OfferCancelKit
+import Testing
+
+@Suite struct RetryPolicyTests {
+    let policy = RetryPolicy(maxAttempts: 4, base: .milliseconds(100), cap: .milliseconds(500), retryAfterCap: .seconds(5))
+
+    @Test(arguments: [(1, 100), (2, 200), (3, 400)])
+    func fullJitterStaysUnderTheExponentialCeiling(attempt: Int, ceilingMs: Int) throws {
+        #expect(policy.delay(after: attempt, retryAfter: nil, unit: 0) == .zero)
+        let top = try #require(policy.delay(after: attempt, retryAfter: nil, unit: 0.999_999))
+        #expect(top <= .milliseconds(ceilingMs) && top > .milliseconds(ceilingMs) * 0.99)
+    }
+
+    @Test func theCapHoldsAndAttemptsRunOut() {
+        #expect(RetryPolicy(maxAttempts: 40, base: .milliseconds(100), cap: .milliseconds(500)).delay(after: 30, retryAfter: nil, unit: 0.5) == .milliseconds(250))
+        #expect(policy.delay(after: 4, retryAfter: nil, unit: 0.5) == nil)
+        #expect(RetryPolicy(maxAttempts: 1).delay(after: 1, retryAfter: .seconds(1), unit: 0) == nil)
+    }
+
+    @Test func retryAfterWinsUpToItsCap() {
+        #expect(policy.delay(after: 1, retryAfter: .seconds(2), unit: 0.3) == .seconds(2))
+        #expect(policy.delay(after: 1, retryAfter: .seconds(120), unit: 0.3) == .seconds(5))
+    }
+
+    @Test(arguments: [(429, true), (500, true), (502, true), (503, true), (599, true), (408, true),
+                      (400, false), (401, false), (403, false), (404, false), (409, false), (200, false)])
+    func onlyTransientStatusesAreRetried(status: Int, retryable: Bool) {
+        #expect(RetryPolicy.isRetryable(status: status) == retryable)
+    }
+}
+
+@Suite struct RateLimiterTests {
+    @Test(arguments: [("10", 10.0), ("10/s", 10), ("120/m", 2), ("3600/h", 1), ("0.5/s", 0.5)] as [(String, Double)])
+    func ratesParse(text: String, perSecond: Double) {
+        #expect(RateLimiter.parseRate(text) == perSecond)
+    }
+
+    @Test(arguments: ["", "0", "-1/s", "fast", "10/d", "nan", "inf"])
+    func badRatesAreRejected(text: String) {
+        #expect(RateLimiter.parseRate(text) == nil)
+    }
+
+    @Test func slotsAreSpacedEvenly() async throws {
+        let limiter = RateLimiter(perSecond: 100)
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<21 { try await limiter.acquire() }
+        #expect(clock.now - start >= .milliseconds(199), "21 slots at 100/s span at least 200 ms")
+    }
+}
+
+@Suite struct ReplyClassifierTests {
+    static func reply(_ status: Int?, _ body: String?, transport: String? = nil) -> MarketClient.Reply {
+        var reply = MarketClient.Reply()
+        reply.status = status
+        reply.body = body.flatMap { try? JSONValue.parse($0) }
+        if body != nil && reply.body == nil { reply.bodyError = "reply is not valid JSON" }
+        reply.transportError = transport
+        return reply
+    }
+
+    static func error(_ code: String, _ message: String = "m") -> String {
+        #"{"success":false,"errors":[{"code":"\#(code)","traceCode":"t1","message":"\#(message)"}]}"#
+    }
+
+    @Test(arguments: [
+        (200, #"{"success":true,"result":{"id":"x","status":"READY"}}"#, Outcome?.some(.cancelled), false),
+        (200, #"{"success":false,"errors":[]}"#, .failed, false),
+        (200, #"{"success":true,"resu"#, nil, true),
+        (404, error("offer.not-found"), .notFound, false),
+        (403, error("offer.not-owner"), .forbidden, false),
+        (409, error("offer.already-closed"), .alreadyClosed, false),
+        (409, error("offer.not-cancellable"), .notCancellable, false),
+        (400, error("OFFER_ALREADY_CLOSED"), .alreadyClosed, false),
+        (400, error("x", "Offer is in status CLOSING_OFFER"), .alreadyClosed, false),
+        (422, error("x", "Offer is SOLD"), .notCancellable, false),
+        (400, error("bad.request"), .failed, false),
+        (400, "<html>", .failed, false),
+        (429, error("rate.limited"), nil, true),
+        (503, nil, nil, true),
+        (500, error("internal.error"), nil, true),
+    ] as [(Int, String?, Outcome?, Bool)])
+    func statusFirstThenCodeThenMessage(status: Int, body: String?, outcome: Outcome?, retryable: Bool) {
+        let verdict = ReplyClassifier.classify(Self.reply(status, body))
+        #expect(verdict.outcome == outcome)
+        #expect(verdict.retryable == retryable)
+        if outcome != nil && outcome != .cancelled { #expect(verdict.errorMessage != nil) }
+    }
+
+    @Test func transportErrorsAreRetryableAndExplained() {
+        let verdict = ReplyClassifier.classify(Self.reply(nil, nil, transport: "timed out waiting for the reply"))
+        #expect(verdict.outcome == nil && verdict.retryable)
+        #expect(verdict.errorMessage == "timed out waiting for the reply")
+    }
+
+    @Test func codesAndTraceAreKept() {
+        let verdict = ReplyClassifier.classify(Self.reply(404, Self.error("offer.not-found", "gone")))
+        #expect(verdict.errorCode == "offer.not-found" && verdict.traceCode == "t1" && verdict.errorMessage == "gone")
+    }
+}
+
+@Suite struct MarketClientTests {
+    @Test(arguments: ["http://api.example.com", "http://10.0.0.1:8080", "ftp://127.0.0.1", "not a url"])
+    func tokensNeverTravelInTheClear(url: String) {
+        #expect(throws: MarketClientError.self) {
+            _ = try MarketClient(baseURL: url, credentials: .token("t"), concurrency: 1, timeout: .seconds(1))
+        }
+    }
+
+    @Test(arguments: ["http://127.0.0.1:9", "http://localhost:9", "https://api.arkane.market"])
+    func loopbackAndHTTPSAreAllowed(url: String) async throws {
+        let client = try MarketClient(baseURL: url, credentials: .token("t"), concurrency: 1, timeout: .seconds(1))
+        await client.shutdown()
+    }
+
+    @Test func theClientSecretNeedsHTTPSToo() {
+        #expect(throws: MarketClientError.self) {
+            _ = try MarketClient(baseURL: "https://api.arkane.market", credentials: .clientCredentials(id: "a", secret: "b", authURL: "http://login.example"),
+                                 concurrency: 1, timeout: .seconds(1))
+        }
+    }
+
+    @Test func retryAfterParsesBothForms() throws {
+        #expect(MarketClient.parseRetryAfter("3") == .seconds(3))
+        #expect(MarketClient.parseRetryAfter(" 0.5 ") == .milliseconds(500))
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let inTen = try #require(MarketClient.parseRetryAfter(formatter.string(from: Date(timeIntervalSinceNow: 10))))
+        #expect(inTen > .seconds(8) && inTen <= .seconds(10))
+        #expect(MarketClient.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT") == .zero, "a past date means now")
+        #expect(MarketClient.parseRetryAfter("soon") == nil)
+    }
+
+    @Test func pathSegmentsArePercentEncoded() throws {
+        let id = try IDValidator(pattern: "[a-z:@!$&'()*+,;=-]+").validate("a:b@c!d").get()
+        #expect(MarketClient.Route.cancel(id).path == "/offers/a%3Ab%40c%21d/cancel")
+        let uuid = try IDValidator().validate("EBB1574A-BF3B-43A9-8BF5-EE7B30044F10").get()
+        #expect(MarketClient.Route.offer(uuid).path == "/offers/ebb1574a-bf3b-43a9-8bf5-ee7b30044f10")
+    }
+}
+
+@Suite struct TokenProviderTests {
+    func withMarket<T>(lifetime: Int = 1800, _ body: (MockMarketServer, HTTPClient) async throws -> T) async throws -> T {
+        var configuration = MarketConfiguration()
+        configuration.tokenLifetime = lifetime
+        let market = MockMarketServer(configuration: configuration)
+        try await market.start()
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            let result = try await body(market, client)
+            try await client.shutdown()
+            await market.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            await market.shutdown()
+            throw error
+        }
+    }
+
+    @Test func manyConcurrentCallersShareOneFetch() async throws {
+        try await withMarket { market, client in
+            let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "mock-secret", authURL: market.baseURL), client: client, timeout: .seconds(5))
+            let tokens = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<50 { group.addTask { try await provider.token() } }
+                return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+            #expect(tokens.count == 1)
+            #expect(await provider.refreshCount == 1)
+            #expect(market.stats()["requests"]?["token"]?.integer == 1)
+        }
+    }
+
+    @Test func tokensAreRefreshedBeforeTheyExpireAndAfterA401() async throws {
+        try await withMarket(lifetime: 1) { market, client in
+            let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "mock-secret", authURL: market.baseURL), client: client, timeout: .seconds(5))
+            let first = try await provider.token()
+            try await Task.sleep(for: .milliseconds(600))
+            let second = try await provider.token()
+            #expect(first != second, "a 1-second token is replaced after half a second")
+            await provider.invalidate(second)
+            let third = try await provider.token()
+            #expect(third != second)
+            await provider.invalidate(first)  // a stale token does not throw the current one away
+            #expect(try await provider.token() == third)
+        }
+    }
+
+    @Test func rejectedCredentialsSaySoWithoutTheSecret() async throws {
+        try await withMarket { market, client in
+            let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "hunter2", authURL: market.baseURL), client: client, timeout: .seconds(5))
+            let error = try await #require(throws: CredentialsRejected.self) { try await provider.token() }
+            #expect(!error.description.contains("hunter2"))
+        }
+    }
+}
+
+@Suite struct RecordTests {
+    @Test(arguments: [(Int64(0), "1970-01-01T00:00:00.000Z"), (1_764_061_200_123_456_789, "2025-11-25T09:00:00.123Z"),
+                      (951_782_400_999_000_000, "2000-02-29T00:00:00.999Z")])
+    func timestampsAreRFC3339UTC(nanoseconds: Int64, text: String) {
+        #expect(Timestamp(nanoseconds: nanoseconds).rfc3339 == text)
+    }
+
+    @Test func fieldsCoverTheContract() {
+        var record = CancelRecord(seq: 1, source: "-", line: 2, offerId: "x", outcome: .cancelled)
+        record.latencyMs = 12.3456
+        record.confirmed = false
+        for name in CancelRecord.fieldNames where !["httpStatus", "startedAt", "finishedAt", "offerStatus", "offerType", "price", "sellerAddress",
+                                                     "nftId", "nftName", "nftAddress", "chain", "contractName", "errorCode", "errorMessage", "traceCode"].contains(name) {
+            #expect(record.field(name) != nil, "\(name)")
+        }
+        #expect(record.field("latencyMs")?.text == "12.346")
+        #expect(record.field("confirmed")?.text == "false")
+        #expect(record.field("nope") == nil)
+    }
+
+    @Test func outcomesClassify() {
+        #expect(Outcome.allCases.filter(\.isOK) == [.cancelled, .alreadyClosed, .duplicate, .dryRun])
+        #expect(Outcome.allCases.map(\.rawValue) == ["cancelled", "already_closed", "not_found", "forbidden", "not_cancellable", "failed",
+                                                    "invalid_id", "duplicate", "skipped", "dry_run"])
+    }
+}
