@@ -96,7 +96,7 @@ public struct CancelRecord: Sendable {
             switch self {
             case .text(let text): text
             case .integer(let value): String(value)
-            case .number(let value): value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+            case .number(let value): String(value)  // as JSON writes it: 8.0, 19.011
             case .bool(let value): value ? "true" : "false"
             case .json(let value): value.scalarText ?? value.serialized()
             }
