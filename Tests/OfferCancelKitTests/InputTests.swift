@@ -203,3 +203,30 @@ let tortureCases: [TortureCase] = [
         #expect(count == 200_000)
     }
 }
+
+@Suite struct DedupeSetTests {
+    @Test func findsWhatItHoldsAndNothingElse() {
+        var set = DedupeSet(capacity: 16)
+        var keys: [DedupeKey] = (1...5000).map { DedupeKey(high: UInt64($0) &* 0x9E37_79B9_7F4A_7C15, low: UInt64($0)) }
+        keys.append(DedupeKey(high: 0, low: 0))
+        keys.append(DedupeKey(high: 0, low: 1))
+        let first = keys.map { set.insert($0) }, second = keys.map { set.insert($0) }
+        #expect(first.allSatisfy { $0 })
+        #expect(second.allSatisfy { !$0 })
+        #expect(set.count == keys.count)
+        #expect(keys.allSatisfy(set.contains))
+        #expect(!set.contains(DedupeKey(high: 1, low: 0)))
+    }
+
+    @Test(arguments: [1_000, 10_000, 100_000, 250_000])
+    func staysUnderThirtyTwoBytesPerID(count: Int) throws {
+        var set = DedupeSet()
+        let validator = try IDValidator()
+        for n in 0..<count {
+            let id = try validator.validate(String(format: "%08x-%04x-4000-8000-%012x", n * 7919, n & 0xFFFF, n)).get()
+            _ = set.insert(id.key)
+        }
+        #expect(set.count == count)
+        #expect(Double(set.storageBytes) / Double(count) <= 32, "\(set.storageBytes / count) bytes per ID")
+    }
+}

@@ -111,13 +111,13 @@ public struct InvalidID: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { reason }
 }
 
-/// Remembers the IDs of a run, 16 bytes of key each (plus the set's own slack).
+/// Remembers the IDs of a run in 16-byte keys (see ``DedupeSet``).
 struct Deduplicator {
-    private var seen = Set<DedupeKey>()
+    private var seen = DedupeSet()
 
     /// True the first time `id` is offered, false on every repeat.
     mutating func insert(_ id: OfferID) -> Bool {
-        seen.insert(id.key).inserted
+        seen.insert(id.key)
     }
 
     var count: Int { seen.count }

@@ -31,27 +31,24 @@ public struct SinkHub {
     }
 
     public mutating func write(_ record: CancelRecord) async throws(SinkHubError) {
-        var index = 0
-        while index < sinks.count {
-            do {
-                try await sinks[index].sink.write(record)
-                index += 1
-            } catch {
-                drop(at: index, error: error, during: "record \(record.seq)")
-            }
-        }
+        await forEachSink(moment: "record \(record.seq)") { try await $0.write(record) }
         if sinks.isEmpty && !failedSinks.isEmpty { throw .noSinkLeft }
     }
 
     /// Closes every sink that is left; failures are reported, not thrown.
     public mutating func close(_ summary: RunSummary) async {
+        await forEachSink(moment: "close") { try await $0.close(summary) }
+    }
+
+    /// Calls `body` on each sink in order, dropping (and reporting) those that throw.
+    private mutating func forEachSink(moment: @autoclosure () -> String, _ body: (inout any OfferSink) async throws -> Void) async {
         var index = 0
         while index < sinks.count {
             do {
-                try await sinks[index].sink.close(summary)
+                try await body(&sinks[index].sink)
                 index += 1
             } catch {
-                drop(at: index, error: error, during: "close")
+                drop(at: index, error: error, during: moment())
             }
         }
     }
