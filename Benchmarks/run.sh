@@ -44,7 +44,7 @@ row "wrk -t1 -c$concurrency (10 s)" "$(echo "$wrk_out" | awk '/requests in/ { pr
 
 # offer-cancel: every ID, concurrency $concurrency, records to a file.
 reset
-/usr/bin/time -f "%e %M" -o "$work/time" "$bin/offer-cancel" --base-url "$base" -c "$concurrency" -q \
+ARKANE_TOKEN=mock-token /usr/bin/time -f "%e %M" -o "$work/time" "$bin/offer-cancel" --base-url "$base" -c "$concurrency" -q \
     --sink "ndjson:$work/records.ndjson" "$work/ids.txt" < /dev/null || true
 read -r seconds rss < "$work/time"
 oc_rps=$(rate "$ids" "$seconds")

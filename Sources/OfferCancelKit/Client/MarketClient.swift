@@ -151,11 +151,30 @@ extension Duration {
 }
 
 extension String {
-    /// Percent-encodes everything but RFC 3986 unreserved characters.
+    /// Percent-encodes everything but RFC 3986 unreserved characters (UUIDs pass unchanged,
+    /// without building a character set on the hot path).
     var pathSegmentEncoded: String {
-        var allowed = CharacterSet()
-        allowed.insert(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-        return addingPercentEncoding(withAllowedCharacters: allowed) ?? self
+        if utf8.allSatisfy(Self.isUnreserved) { return self }
+        var encoded = ""
+        for byte in utf8 {
+            if Self.isUnreserved(byte) {
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let hex = Array("0123456789ABCDEF".utf8)
+                encoded += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
+            }
+        }
+        return encoded
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
     }
 }
 
