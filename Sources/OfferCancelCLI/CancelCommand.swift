@@ -70,6 +70,9 @@ struct CancelCommand: AsyncParsableCommand {
         await mock?.shutdown()
 
         if let reason = result.summary.abortReason { console.say("offer-cancel: aborted: \(reason)") }
+        if let log = input.resume, !output.quiet {
+            console.say("offer-cancel: resumed from \(log): \(source.resumedCount) items with settled IDs were not sent again")
+        }
         if let signal = signals.received { throw ExitCode(128 + signal) }
         throw ExitCode(result.exitStatus)
     }
@@ -107,6 +110,10 @@ struct CancelCommand: AsyncParsableCommand {
         options.idColumn = input.idColumn
         options.idField = input.idField
         options.dedupe = !input.noDedupe
+        if let log = input.resume {
+            // Read before the sinks open: `--sink ndjson:LOG` would truncate it.
+            options.resume = try ResumeLog(path: log, validator: validator)
+        }
         return try IDSource.open(input.inputs, options: options)
     }
 

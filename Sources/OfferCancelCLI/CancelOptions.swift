@@ -22,6 +22,11 @@ struct InputOptions: ParsableArguments {
 
     @Flag(help: "Send repeated IDs again instead of recording them as duplicate.")
     var noDedupe = false
+
+    @Option(help: ArgumentHelp(
+        "Continue an earlier run from its NDJSON record log: IDs it shows cancelled, already_closed, not_found, forbidden or not_cancellable are not sent again and get no new record. Pair it with --sink ndjson:+LOG to keep one log.",
+        valueName: "log.ndjson"))
+    var resume: String?
 }
 
 /// Which API, and who we are to it.

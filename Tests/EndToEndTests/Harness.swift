@@ -79,7 +79,9 @@ struct CancelRun {
         return records
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = ["ARKANE_TOKEN": "mock-token"], stdin: Data? = nil) throws -> CancelRun {
+    /// Runs the binary to its end; with `signal`, sends it that signal after `signalAfter`.
+    static func run(_ arguments: [String], environment: [String: String] = ["ARKANE_TOKEN": "mock-token"], stdin: Data? = nil,
+                    signal: Int32? = nil, signalAfter: Duration = .seconds(1)) throws -> CancelRun {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Binaries.path("offer-cancel"))
         process.arguments = arguments
@@ -101,6 +103,10 @@ struct CancelRun {
         if let stdin {
             input.fileHandleForWriting.write(stdin)
             try input.fileHandleForWriting.close()
+        }
+        if let signal {
+            Thread.sleep(forTimeInterval: Double(signalAfter.components.seconds) + Double(signalAfter.components.attoseconds) / 1e18)
+            kill(process.processIdentifier, signal)
         }
         process.waitUntilExit()
         return CancelRun(

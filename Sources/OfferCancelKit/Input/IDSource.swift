@@ -19,6 +19,9 @@ public struct IDSourceOptions {
     public var dedupe = true
     /// Longest line (or CSV record) held whole; longer ones become invalid items.
     public var maxLineLength = 64 * 1024
+    /// `--resume`: IDs an earlier run settled. Items with these IDs are passed over: not
+    /// sent, and no new record (the log has theirs).
+    public var resume: ResumeLog?
 
     public init(validator: IDValidator) {
         self.validator = validator
@@ -78,6 +81,10 @@ public final class IDSource: AsyncSequence, Sendable {
         }
     }
 
+    /// Items passed over because ``IDSourceOptions/resume`` had settled their ID. Read it
+    /// after iterating.
+    public var resumedCount: Int { reader.resumedCount }
+
     public func makeAsyncIterator() -> Iterator {
         Iterator(reader: reader)
     }
@@ -115,12 +122,15 @@ final class SerialReader: @unchecked Sendable {
     private let options: IDSourceOptions
     private var deduplicator = Deduplicator()
     private var seq = 0
+    private var resumed = 0
     static let batchSize = 256
 
     init(inputs: [(String, any RawItemDecoder)], options: IDSourceOptions) {
         self.inputs = inputs.map { (name: $0.0, decoder: $0.1) }
         self.options = options
     }
+
+    var resumedCount: Int { queue.sync { resumed } }
 
     /// Up to ``batchSize`` items; empty only when every input is exhausted.
     func nextBatch() async throws -> [InputItem] {
@@ -142,19 +152,20 @@ final class SerialReader: @unchecked Sendable {
                 // The input broke off mid-way (an I/O error): say so in a record, go on.
                 raw = .invalid(line: 0, raw: "", "input could not be read further: \(error.message)")
                 inputs.removeFirst()
-                if let raw { items.append(judge(raw, source: name)) }
+                if let raw, let item = judge(raw, source: name) { items.append(item) }
                 continue
             }
             guard let raw else {
                 inputs.removeFirst()
                 continue
             }
-            items.append(judge(raw, source: name))
+            if let item = judge(raw, source: name) { items.append(item) }
         }
         return items
     }
 
-    private func judge(_ raw: RawItem, source: String) -> InputItem {
+    /// The item `raw` stands for; `nil` when `--resume` says its ID is settled already.
+    private func judge(_ raw: RawItem, source: String) -> InputItem? {
         seq += 1
         let disposition: InputItem.Disposition
         if let problem = raw.problem {
@@ -164,6 +175,10 @@ final class SerialReader: @unchecked Sendable {
             case .failure(let invalid):
                 disposition = .invalid(invalid)
             case .success(let id):
+                if let resume = options.resume, resume.contains(id) {
+                    resumed += 1
+                    return nil
+                }
                 disposition = !options.dedupe || deduplicator.insert(id) ? .valid(id) : .duplicate(id)
             }
         }
