@@ -61,38 +61,53 @@ import Testing
             case .stall: configuration.faults.stall = Self.rate
             }
         }, timeout: .milliseconds(kind == .stall ? 2_000 : 10_000)) { market in
-            let seen = try await withThrowingTaskGroup(of: Seen.self) { group in
-                var seen: [Seen: Int] = [:]
-                var next = 0
-                func add() {
-                    let id = testID(next)
-                    next += 1
-                    group.addTask { await Self.observe(market, id: id) }
-                }
-                for _ in 0..<32 { add() }
-                while let one = try await group.next() {
-                    seen[one, default: 0] += 1
-                    if next < requests { add() }
-                }
-                return seen
+            let seen = try await Self.observeMany(market, count: requests)
+            let injected = try await market.stats()["faults"]?[kind.rawValue]?.integer ?? -1
+            Self.verify(kind, seen: seen, injected: Int(injected), requests: requests)
+        }
+    }
+
+    /// Sends `count` cancels, 32 at a time, and tallies what came back.
+    static func observeMany(_ market: MarketHarness, count: Int) async throws -> [Seen: Int] {
+        try await withThrowingTaskGroup(of: Seen.self) { group in
+            var seen: [Seen: Int] = [:]
+            var next = 0
+            func add() {
+                let id = testID(next)
+                next += 1
+                group.addTask { await Self.observe(market, id: id) }
             }
-            let faulty: Int
-            switch kind {
-            case .internalError: faulty = seen[.status(500), default: 0]
-            case .badGateway: faulty = seen[.status(502), default: 0]
-            case .unavailable: faulty = seen[.status(503), default: 0]
-            case .rateLimited:
-                let dates = seen[.retryAfter(dateForm: true), default: 0], seconds = seen[.retryAfter(dateForm: false), default: 0]
-                #expect(dates > 0 && seconds > 0, "both Retry-After forms appear")
-                faulty = dates + seconds
-            case .disconnect, .stall: faulty = seen[.transportError, default: 0]
-            case .truncated: faulty = seen[.truncatedBody, default: 0]
-            case .successFalse: faulty = seen[.successFalse, default: 0]
+            for _ in 0..<32 { add() }
+            while let one = try await group.next() {
+                seen[one, default: 0] += 1
+                if next < count { add() }
             }
-            let share = Double(faulty) / Double(requests)
-            #expect(abs(share - Self.rate) < 0.035, "\(kind): \(faulty) of \(requests) — \(seen)")
-            let stats = try await market.stats()
-            #expect(stats["faults"]?[kind.rawValue]?.integer == Int64(faulty))
+            return seen
+        }
+    }
+
+    /// The server injected `kind` at its rate, and the client saw each injection as that fault.
+    static func verify(_ kind: FaultKind, seen: [Seen: Int], injected: Int, requests: Int) {
+        let faulty: Int
+        switch kind {
+        case .internalError: faulty = seen[.status(500), default: 0]
+        case .badGateway: faulty = seen[.status(502), default: 0]
+        case .unavailable: faulty = seen[.status(503), default: 0]
+        case .rateLimited:
+            let dates = seen[.retryAfter(dateForm: true), default: 0], seconds = seen[.retryAfter(dateForm: false), default: 0]
+            #expect(dates > 0 && seconds > 0, "both Retry-After forms appear")
+            faulty = dates + seconds
+        case .disconnect, .stall: faulty = seen[.transportError, default: 0]
+        case .truncated: faulty = seen[.truncatedBody, default: 0]
+        case .successFalse: faulty = seen[.successFalse, default: 0]
+        }
+        let share = Double(injected) / Double(requests)
+        #expect(abs(share - rate) < 0.035, "\(kind): \(injected) of \(requests) — \(seen)")
+        if kind == .stall {
+            // A stall shows as a timeout; on a loaded machine an ordinary reply may time out too.
+            #expect(faulty >= injected)
+        } else {
+            #expect(faulty == injected)
             #expect(seen[.status(200), default: 0] == requests - faulty)
         }
     }

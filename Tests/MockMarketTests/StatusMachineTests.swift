@@ -7,18 +7,27 @@ import Testing
     static let owner = MarketConfiguration().ownerID
 
     @Test func readyOfferIsCancelledThenClosingThenClosed() async throws {
-        try await MarketHarness.with({ $0.closeDelay = .milliseconds(200) }) { market in
+        try await MarketHarness.with({ $0.closeDelay = .seconds(3) }) { market in
             let id = testID(1)
+            let started = ContinuousClock.now
             let accepted = try await market.cancel(id)
             #expect(accepted.status == 200)
             #expect(accepted.json?["success"]?.bool == true)
             #expect(accepted.json?.value(atPath: "result.status")?.string == "READY", "like the seed: the offer as it was")
-            #expect(try await market.request("/offers/\(id)").json?.value(atPath: "result.status")?.string == "CLOSING_OFFER")
-            let closing = try await market.cancel(id)
-            #expect(closing.status == 409)
-            #expect(closing.errorCode == "offer.already-closed")
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(try await market.request("/offers/\(id)").json?.value(atPath: "result.status")?.string == "CLOSED")
+            let closing = try await market.request("/offers/\(id)").json?.value(atPath: "result.status")?.string
+            let again = try await market.cancel(id)
+            if ContinuousClock.now - started < .seconds(3) {  // still inside the close delay
+                #expect(closing == "CLOSING_OFFER")
+            }
+            #expect(again.status == 409)
+            #expect(again.errorCode == "offer.already-closed")
+            var status = closing
+            while status != "CLOSED", ContinuousClock.now - started < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(200))
+                status = try await market.request("/offers/\(id)").json?.value(atPath: "result.status")?.string
+            }
+            #expect(status == "CLOSED")
+            #expect(ContinuousClock.now - started >= .seconds(3), "not before the close delay")
             let closed = try await market.cancel(id)
             #expect(closed.status == 409)
             #expect(closed.errorCode == "offer.already-closed")
