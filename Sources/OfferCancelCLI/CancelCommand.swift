@@ -24,6 +24,9 @@ struct CancelCommand: AsyncParsableCommand {
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)  // a closed stdout or exec pipe is an error to report, not death
         let console = Console()
+        if (input.inputs.isEmpty || input.inputs == ["-"]) && isatty(STDIN_FILENO) == 1 {
+            console.say("offer-cancel: reading offer IDs from the terminal; end with Ctrl-D (see --help for files)")
+        }
         let source = try setUp(console) { try openInputs() }
         var hub = try setUp(console) { try makeSinks(console) }
 

@@ -91,3 +91,36 @@ import Testing
         #expect(run.status == 1)
     }
 }
+
+/// What a person sees on stderr.
+@Suite(.serialized) struct ConsoleEndToEndTests {
+    @Test func progressLineWhenAskedFor() throws {
+        let market = try MockProcess()
+        let ids = try IDFile(count: 120)
+        let run = try CancelRun.run(["--base-url", market.baseURL, "--rate", "100/s", "--progress", "always", "-q", ids.path])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("\r\u{1B}[K"), "redrawn in place")
+        #expect(run.stderr.contains(" in flight ") && run.stderr.contains(" failed"))
+        #expect(run.stderr.contains("/120"), "the total once the input is read")
+    }
+
+    @Test func verboseNamesEveryFailedRecord() throws {
+        let market = try MockProcess(["--not-found", "1"])
+        let ids = try IDFile(count: 3)
+        let run = try CancelRun.run(["--base-url", market.baseURL, "-v", "-q", ids.path])
+        #expect(run.status == 1)
+        for id in ids.ids { #expect(run.stderr.contains("\(id) not_found HTTP 404")) }
+        #expect(run.stderr.contains("concurrency 16"))
+    }
+
+    @Test func helpAndVersion() throws {
+        let help = try CancelRun.run(["cancel", "--help"], environment: [:])
+        #expect(help.status == 0)
+        let text = String(decoding: help.stdout, as: UTF8.self)
+        for flag in ["--concurrency", "--rate", "--sink", "--resume", "--max-failures", "--confirm", "--dry-run", "--id-pattern", "--progress"] {
+            #expect(text.contains(flag), "\(flag) is documented")
+        }
+        let version = try CancelRun.run(["--version"], environment: [:])
+        #expect(String(decoding: version.stdout, as: UTF8.self) == "0.1.0\n")
+    }
+}
