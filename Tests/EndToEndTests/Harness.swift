@@ -3,6 +3,10 @@ import Foundation
 import JSONStream
 import Testing
 
+/// Every end-to-end suite, one at a time: each starts real processes, and timings (rates,
+/// in-flight counts) mean something only when they do not compete with each other.
+@Suite(.serialized) enum EndToEnd {}
+
 /// The built executables, beside the test bundle in the build's products directory.
 enum Binaries {
     static let directory: URL = {

@@ -2,67 +2,69 @@ import Foundation
 import JSONStream
 import Testing
 
-/// Nothing lost: a Ctrl-C or a crash leaves a log that `--resume` completes.
-@Suite(.serialized) struct ResumeEndToEndTests {
-    let log = NSTemporaryDirectory() + "e2e-log-\(UUID().uuidString).ndjson"
+extension EndToEnd {
+    /// Nothing lost: a Ctrl-C or a crash leaves a log that `--resume` completes.
+    @Suite struct ResumeEndToEndTests {
+        let log = NSTemporaryDirectory() + "e2e-log-\(UUID().uuidString).ndjson"
 
-    func logRecords() throws -> [JSONValue] {
-        let reader = NDJSONReader(input: try ByteInput(path: log), maxLineLength: 1 << 20)
-        var records: [JSONValue] = []
-        while let item = try reader.next() { records.append(try item.value.get()) }
-        return records
-    }
+        func logRecords() throws -> [JSONValue] {
+            let reader = NDJSONReader(input: try ByteInput(path: log), maxLineLength: 1 << 20)
+            var records: [JSONValue] = []
+            while let item = try reader.next() { records.append(try item.value.get()) }
+            return records
+        }
 
-    @Test func ctrlCFinishesWhatIsInFlightThenResumeDoesTheRest() async throws {
-        let market = try MockProcess(["--latency-ms", "30"])
-        let ids = try IDFile(count: 600)
-        let first = try CancelRun.run(["--base-url", market.baseURL, "--rate", "200/s", "-c", "8", "--sink", "ndjson:\(log)", "--sink", "summary", ids.path],
-                                      signal: SIGINT, signalAfter: .milliseconds(1200))
-        #expect(first.status == 130)
-        #expect(first.stderr.contains("stopping: finishing requests in flight"))
-        #expect(first.stderr.contains("interrupted"), "the summary is printed and says so")
-        let recorded = try logRecords()
-        let sent = try await market.stats()["requests"]?["cancel"]?.integer ?? -1
-        #expect(recorded.count > 50 && recorded.count < 600)
-        #expect(Int64(recorded.count) == sent, "every request sent before the stop has its record")
+        @Test func ctrlCFinishesWhatIsInFlightThenResumeDoesTheRest() async throws {
+            let market = try MockProcess(["--latency-ms", "30"])
+            let ids = try IDFile(count: 600)
+            let first = try CancelRun.run(["--base-url", market.baseURL, "--rate", "200/s", "-c", "8", "--sink", "ndjson:\(log)", "--sink", "summary", ids.path],
+                                          signal: SIGINT, signalAfter: .milliseconds(1200))
+            #expect(first.status == 130)
+            #expect(first.stderr.contains("stopping: finishing requests in flight"))
+            #expect(first.stderr.contains("interrupted"), "the summary is printed and says so")
+            let recorded = try logRecords()
+            let sent = try await market.stats()["requests"]?["cancel"]?.integer ?? -1
+            #expect(recorded.count > 50 && recorded.count < 600)
+            #expect(Int64(recorded.count) == sent, "every request sent before the stop has its record")
 
-        let second = try CancelRun.run(["--base-url", market.baseURL, "--resume", log, "--sink", "ndjson:+\(log)", "--sink", "summary", ids.path])
-        #expect(second.status == 0)
-        #expect(second.stderr.contains("\(recorded.count) items with settled IDs were not sent again"))
-        let all = try logRecords()
-        #expect(all.count == 600)
-        #expect(Set(all.compactMap { $0["offerId"]?.string }) == Set(ids.ids))
-        #expect(all.allSatisfy { $0["outcome"]?.string == "cancelled" })
-        let calls = try await market.stats()["cancelCalls"]
-        #expect(ids.ids.allSatisfy { calls?[$0]?.integer == 1 }, "no offer was cancelled twice")
-        #expect(Set(all.compactMap { $0["seq"]?.integer }).count == 600, "seq numbers stay those of the input")
-    }
+            let second = try CancelRun.run(["--base-url", market.baseURL, "--resume", log, "--sink", "ndjson:+\(log)", "--sink", "summary", ids.path])
+            #expect(second.status == 0)
+            #expect(second.stderr.contains("\(recorded.count) items with settled IDs were not sent again"))
+            let all = try logRecords()
+            #expect(all.count == 600)
+            #expect(Set(all.compactMap { $0["offerId"]?.string }) == Set(ids.ids))
+            #expect(all.allSatisfy { $0["outcome"]?.string == "cancelled" })
+            let calls = try await market.stats()["cancelCalls"]
+            #expect(ids.ids.allSatisfy { calls?[$0]?.integer == 1 }, "no offer was cancelled twice")
+            #expect(Set(all.compactMap { $0["seq"]?.integer }).count == 600, "seq numbers stay those of the input")
+        }
 
-    @Test func aKilledRunLeavesWholeLinesAndResumeSettlesEveryID() async throws {
-        let market = try MockProcess(["--latency-ms", "50"])
-        let ids = try IDFile(count: 400)
-        let first = try CancelRun.run(["--base-url", market.baseURL, "--rate", "150/s", "-c", "16", "--sink", "ndjson:\(log)", ids.path],
-                                      signal: SIGKILL, signalAfter: .milliseconds(1000))
-        #expect(first.status == SIGKILL || first.status == 128 + SIGKILL || first.status == 9)
-        let text = try String(contentsOfFile: log, encoding: .utf8)
-        #expect(text.isEmpty || text.hasSuffix("\n"), "only whole lines")
-        let before = try logRecords()
-        #expect(before.count < 400)
+        @Test func aKilledRunLeavesWholeLinesAndResumeSettlesEveryID() async throws {
+            let market = try MockProcess(["--latency-ms", "50"])
+            let ids = try IDFile(count: 400)
+            let first = try CancelRun.run(["--base-url", market.baseURL, "--rate", "150/s", "-c", "16", "--sink", "ndjson:\(log)", ids.path],
+                                          signal: SIGKILL, signalAfter: .milliseconds(1000))
+            #expect(first.status == SIGKILL || first.status == 128 + SIGKILL || first.status == 9)
+            let text = try String(contentsOfFile: log, encoding: .utf8)
+            #expect(text.isEmpty || text.hasSuffix("\n"), "only whole lines")
+            let before = try logRecords()
+            #expect(before.count < 400)
 
-        let second = try CancelRun.run(["--base-url", market.baseURL, "--resume", log, "--sink", "ndjson:+\(log)", "-q", ids.path])
-        #expect(second.status == 0)
-        let all = try logRecords()
-        let settled = Set(all.filter { ["cancelled", "already_closed"].contains($0["outcome"]?.string ?? "") }.compactMap { $0["offerId"]?.string })
-        #expect(settled == Set(ids.ids), "every ID is settled after the resume")
-        // Requests in flight at the kill were never recorded; they are sent again and now answer "already closed".
-        let calls = try await market.stats()["cancelCalls"]
-        #expect(ids.ids.allSatisfy { (calls?[$0]?.integer ?? 0) <= 2 })
-    }
+            let second = try CancelRun.run(["--base-url", market.baseURL, "--resume", log, "--sink", "ndjson:+\(log)", "-q", ids.path])
+            #expect(second.status == 0)
+            let all = try logRecords()
+            let settled = Set(all.filter { ["cancelled", "already_closed"].contains($0["outcome"]?.string ?? "") }.compactMap { $0["offerId"]?.string })
+            #expect(settled == Set(ids.ids), "every ID is settled after the resume")
+            // Requests in flight at the kill were never recorded; they are sent again and now answer "already closed".
+            let calls = try await market.stats()["cancelCalls"]
+            #expect(ids.ids.allSatisfy { (calls?[$0]?.integer ?? 0) <= 2 })
+        }
 
-    @Test func resumeNeedsAReadableLog() throws {
-        let ids = try IDFile(count: 1)
-        let run = try CancelRun.run(["--dry-run", "--resume", "/nonexistent/log.ndjson", ids.path], environment: [:])
-        #expect(run.status == 2)
-        #expect(run.stderr.contains("/nonexistent/log.ndjson"))
+        @Test func resumeNeedsAReadableLog() throws {
+            let ids = try IDFile(count: 1)
+            let run = try CancelRun.run(["--dry-run", "--resume", "/nonexistent/log.ndjson", ids.path], environment: [:])
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("/nonexistent/log.ndjson"))
+        }
     }
 }

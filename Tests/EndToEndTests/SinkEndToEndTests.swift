@@ -2,125 +2,127 @@ import Foundation
 import JSONStream
 import Testing
 
-/// Sinks as a user meets them: flags on the real binary, files on disk.
-@Suite(.serialized) struct SinkEndToEndTests {
-    let scratch = NSTemporaryDirectory() + "e2e-sinks-\(UUID().uuidString)"
+extension EndToEnd {
+    /// Sinks as a user meets them: flags on the real binary, files on disk.
+    @Suite struct SinkEndToEndTests {
+        let scratch = NSTemporaryDirectory() + "e2e-sinks-\(UUID().uuidString)"
 
-    init() throws {
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-    }
-
-    @Test func aMixedRunsCSVMatchesItsNDJSONAndItsSummary() async throws {
-        let market = try MockProcess(["--mixed", "--fault-503", "0.05", "--seed", "5"])
-        let ids = try IDFile(count: 400, extraLines: ["not-an-id", "../etc/passwd"])
-        let (csv, ndjson, stats) = (scratch + "/r.csv", scratch + "/r.ndjson", scratch + "/stats.json")
-        let run = try CancelRun.run(["--base-url", market.baseURL, "--include-offer", "--sink", "csv:\(csv)", "--sink", "ndjson:\(ndjson)",
-                                     "--sink", "summary-json:\(stats)", "--backoff-base", "5", ids.path])
-        #expect(run.status == 1)
-        #expect(run.stdout.isEmpty, "explicit sinks replace the default ndjson:-")
-        let script = """
-            import csv, json, sys
-            rows = list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8')))
-            lines = [json.loads(l) for l in open(sys.argv[2], encoding='utf-8')]
-            text = lambda v: '' if v is None else ('true' if v is True else ('false' if v is False else str(v)))
-            assert len(rows) == len(lines) == 402, (len(rows), len(lines))
-            for row, line in zip(rows, lines):
-                for key, value in row.items():
-                    assert value == text(line[key]), (key, value, line[key])
-            stats = json.load(open(sys.argv[3]))
-            counts = {}
-            for line in lines: counts[line['outcome']] = counts.get(line['outcome'], 0) + 1
-            assert stats['total'] == len(lines)
-            assert all(stats['outcomes'][k] == counts.get(k, 0) for k in stats['outcomes']), (stats['outcomes'], counts)
-            offers = [l['offer'] for l in lines if l['outcome'] == 'cancelled']
-            assert offers and all(o['nft']['description'].startswith('"Blockchain Means Business"\\n\\nArkane') for o in offers)
-            print('ok')
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, csv, ndjson, stats]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let result = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(result == "ok\n")
-        #expect(process.terminationStatus == 0)
-    }
-
-    @Test func aDyingExecSinkIsReportedAndTheOthersFinish() throws {
-        let ids = try IDFile(count: 3000)
-        let ndjson = scratch + "/all.ndjson"
-        let run = try CancelRun.run(["--dry-run", "--sink", "exec:head -n 5 > /dev/null", "--sink", "ndjson:\(ndjson)", ids.path], environment: [:])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("sink exec:head -n 5 > /dev/null failed"))
-        #expect(run.stderr.components(separatedBy: "failed at").count == 2, "reported once")
-        let lines = try String(contentsOfFile: ndjson, encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 3000)
-    }
-
-    @Test func execSinkFeedsACommand() throws {
-        let ids = try IDFile(count: 50)
-        let out = scratch + "/piped.txt"
-        let run = try CancelRun.run(["--dry-run", "--sink", "exec:jq -r .offerId > \(out)", ids.path], environment: [:])
-        #expect(run.status == 0)
-        let piped = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(Set(piped) == Set(ids.ids))
-    }
-
-    @Test func sinksListsEveryScheme() throws {
-        let run = try CancelRun.run(["sinks"], environment: [:])
-        #expect(run.status == 0)
-        let schemes = String(decoding: run.stdout, as: UTF8.self).split(separator: "\n").map { $0.prefix { $0 != ":" && $0 != " " } }
-        #expect(schemes == ["csv", "exec", "ndjson", "summary", "summary-json"])
-    }
-
-    @Test func defaultSinksAreNDJSONOnAPipeAndASummary() throws {
-        let ids = try IDFile(count: 3)
-        let run = try CancelRun.run(["--dry-run", ids.path], environment: [:])
-        #expect(try run.records().count == 3)
-        #expect(run.stderr.contains("outcomes   dry_run 3"))
-        let quiet = try CancelRun.run(["--dry-run", "-q", ids.path], environment: [:])
-        #expect(quiet.stderr.isEmpty)
-    }
-
-    @Test func stdinIsTheDefaultInput() throws {
-        let run = try CancelRun.run(["--dry-run", "-q"], environment: [:], stdin: Data("ebb1574a-bf3b-43a9-8bf5-ee7b30044f10\nx\n".utf8))
-        let records = try run.records()
-        #expect(records.map { $0["source"]?.string } == ["-", "-"])
-        #expect(run.status == 1)
-    }
-}
-
-/// What a person sees on stderr.
-@Suite(.serialized) struct ConsoleEndToEndTests {
-    @Test func progressLineWhenAskedFor() throws {
-        let market = try MockProcess()
-        let ids = try IDFile(count: 120)
-        let run = try CancelRun.run(["--base-url", market.baseURL, "--rate", "100/s", "--progress", "always", "-q", ids.path])
-        #expect(run.status == 0)
-        #expect(run.stderr.contains("\r\u{1B}[K"), "redrawn in place")
-        #expect(run.stderr.contains(" in flight ") && run.stderr.contains(" failed"))
-        #expect(run.stderr.contains("/120"), "the total once the input is read")
-    }
-
-    @Test func verboseNamesEveryFailedRecord() throws {
-        let market = try MockProcess(["--not-found", "1"])
-        let ids = try IDFile(count: 3)
-        let run = try CancelRun.run(["--base-url", market.baseURL, "-v", "-q", ids.path])
-        #expect(run.status == 1)
-        for id in ids.ids { #expect(run.stderr.contains("\(id) not_found HTTP 404")) }
-        #expect(run.stderr.contains("concurrency 16"))
-    }
-
-    @Test func helpAndVersion() throws {
-        let help = try CancelRun.run(["cancel", "--help"], environment: [:])
-        #expect(help.status == 0)
-        let text = String(decoding: help.stdout, as: UTF8.self)
-        for flag in ["--concurrency", "--rate", "--sink", "--resume", "--max-failures", "--confirm", "--dry-run", "--id-pattern", "--progress"] {
-            #expect(text.contains(flag), "\(flag) is documented")
+        init() throws {
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         }
-        let version = try CancelRun.run(["--version"], environment: [:])
-        #expect(String(decoding: version.stdout, as: UTF8.self) == "0.1.0\n")
+
+        @Test func aMixedRunsCSVMatchesItsNDJSONAndItsSummary() async throws {
+            let market = try MockProcess(["--mixed", "--fault-503", "0.05", "--seed", "5"])
+            let ids = try IDFile(count: 400, extraLines: ["not-an-id", "../etc/passwd"])
+            let (csv, ndjson, stats) = (scratch + "/r.csv", scratch + "/r.ndjson", scratch + "/stats.json")
+            let run = try CancelRun.run(["--base-url", market.baseURL, "--include-offer", "--sink", "csv:\(csv)", "--sink", "ndjson:\(ndjson)",
+                                         "--sink", "summary-json:\(stats)", "--backoff-base", "5", ids.path])
+            #expect(run.status == 1)
+            #expect(run.stdout.isEmpty, "explicit sinks replace the default ndjson:-")
+            let script = """
+                import csv, json, sys
+                rows = list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8')))
+                lines = [json.loads(l) for l in open(sys.argv[2], encoding='utf-8')]
+                text = lambda v: '' if v is None else ('true' if v is True else ('false' if v is False else str(v)))
+                assert len(rows) == len(lines) == 402, (len(rows), len(lines))
+                for row, line in zip(rows, lines):
+                    for key, value in row.items():
+                        assert value == text(line[key]), (key, value, line[key])
+                stats = json.load(open(sys.argv[3]))
+                counts = {}
+                for line in lines: counts[line['outcome']] = counts.get(line['outcome'], 0) + 1
+                assert stats['total'] == len(lines)
+                assert all(stats['outcomes'][k] == counts.get(k, 0) for k in stats['outcomes']), (stats['outcomes'], counts)
+                offers = [l['offer'] for l in lines if l['outcome'] == 'cancelled']
+                assert offers and all(o['nft']['description'].startswith('"Blockchain Means Business"\\n\\nArkane') for o in offers)
+                print('ok')
+                """
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", script, csv, ndjson, stats]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let result = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(result == "ok\n")
+            #expect(process.terminationStatus == 0)
+        }
+
+        @Test func aDyingExecSinkIsReportedAndTheOthersFinish() throws {
+            let ids = try IDFile(count: 3000)
+            let ndjson = scratch + "/all.ndjson"
+            let run = try CancelRun.run(["--dry-run", "--sink", "exec:head -n 5 > /dev/null", "--sink", "ndjson:\(ndjson)", ids.path], environment: [:])
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("sink exec:head -n 5 > /dev/null failed"))
+            #expect(run.stderr.components(separatedBy: "failed at").count == 2, "reported once")
+            let lines = try String(contentsOfFile: ndjson, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 3000)
+        }
+
+        @Test func execSinkFeedsACommand() throws {
+            let ids = try IDFile(count: 50)
+            let out = scratch + "/piped.txt"
+            let run = try CancelRun.run(["--dry-run", "--sink", "exec:jq -r .offerId > \(out)", ids.path], environment: [:])
+            #expect(run.status == 0)
+            let piped = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
+            #expect(Set(piped) == Set(ids.ids))
+        }
+
+        @Test func sinksListsEveryScheme() throws {
+            let run = try CancelRun.run(["sinks"], environment: [:])
+            #expect(run.status == 0)
+            let schemes = String(decoding: run.stdout, as: UTF8.self).split(separator: "\n").map { $0.prefix { $0 != ":" && $0 != " " } }
+            #expect(schemes == ["csv", "exec", "ndjson", "summary", "summary-json"])
+        }
+
+        @Test func defaultSinksAreNDJSONOnAPipeAndASummary() throws {
+            let ids = try IDFile(count: 3)
+            let run = try CancelRun.run(["--dry-run", ids.path], environment: [:])
+            #expect(try run.records().count == 3)
+            #expect(run.stderr.contains("outcomes   dry_run 3"))
+            let quiet = try CancelRun.run(["--dry-run", "-q", ids.path], environment: [:])
+            #expect(quiet.stderr.isEmpty)
+        }
+
+        @Test func stdinIsTheDefaultInput() throws {
+            let run = try CancelRun.run(["--dry-run", "-q"], environment: [:], stdin: Data("ebb1574a-bf3b-43a9-8bf5-ee7b30044f10\nx\n".utf8))
+            let records = try run.records()
+            #expect(records.map { $0["source"]?.string } == ["-", "-"])
+            #expect(run.status == 1)
+        }
+    }
+
+    /// What a person sees on stderr.
+    @Suite struct ConsoleEndToEndTests {
+        @Test func progressLineWhenAskedFor() throws {
+            let market = try MockProcess()
+            let ids = try IDFile(count: 120)
+            let run = try CancelRun.run(["--base-url", market.baseURL, "--rate", "100/s", "--progress", "always", "-q", ids.path])
+            #expect(run.status == 0)
+            #expect(run.stderr.contains("\r\u{1B}[K"), "redrawn in place")
+            #expect(run.stderr.contains(" in flight ") && run.stderr.contains(" failed"))
+            #expect(run.stderr.contains("/120"), "the total once the input is read")
+        }
+
+        @Test func verboseNamesEveryFailedRecord() throws {
+            let market = try MockProcess(["--not-found", "1"])
+            let ids = try IDFile(count: 3)
+            let run = try CancelRun.run(["--base-url", market.baseURL, "-v", "-q", ids.path])
+            #expect(run.status == 1)
+            for id in ids.ids { #expect(run.stderr.contains("\(id) not_found HTTP 404")) }
+            #expect(run.stderr.contains("concurrency 16"))
+        }
+
+        @Test func helpAndVersion() throws {
+            let help = try CancelRun.run(["cancel", "--help"], environment: [:])
+            #expect(help.status == 0)
+            let text = String(decoding: help.stdout, as: UTF8.self)
+            for flag in ["--concurrency", "--rate", "--sink", "--resume", "--max-failures", "--confirm", "--dry-run", "--id-pattern", "--progress"] {
+                #expect(text.contains(flag), "\(flag) is documented")
+            }
+            let version = try CancelRun.run(["--version"], environment: [:])
+            #expect(String(decoding: version.stdout, as: UTF8.self) == "0.1.0\n")
+        }
     }
 }

@@ -140,7 +140,7 @@ import Testing
 @Suite struct StatsTests {
     @Test func statsCountRoutesCallsStatusesAndConcurrency() async throws {
         try await MarketHarness.with({
-            $0.latency = .milliseconds(150)
+            $0.latency = .milliseconds(1500)  // long enough that all ten overlap, however loaded the machine
             $0.closeDelay = .seconds(30)
             $0.offers = [MockOffer(id: testID(500), status: .sold, ownerID: MarketConfiguration().ownerID)]
         }) { market in
