@@ -16,7 +16,7 @@ build: deps
 # Cancels the sample IDs against the simulated market, in-process on loopback: some of every
 # outcome, a summary on stderr, and every record in demo-results.csv.
 demo: build
-	$(SWIFT) run --skip-build offer-cancel --mock --sink summary --sink csv:demo-results.csv \
+	@$(SWIFT) run --skip-build offer-cancel --mock --sink summary --sink csv:demo-results.csv \
 		samples/ids.txt samples/offers.csv samples/offers.ndjson samples/user-offers.json; \
 	status=$$?; echo "records: demo-results.csv (exit status $$status: 1 means some offers could not be cancelled)"
 

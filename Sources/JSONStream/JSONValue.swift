@@ -249,3 +249,47 @@ extension JSONValue: Equatable {
 extension JSONValue: CustomStringConvertible {
     public var description: String { serialized() }
 }
+
+// MARK: - Building objects member by member
+
+/// Adds members to a new object without a Swift wrapper per member: for hot paths that
+/// build one object per record. Only ``JSONValue/object(building:)`` hands one out.
+public struct JSONObjectBuilder: ~Copyable {
+    fileprivate let object: UnsafeMutablePointer<json_t>
+
+    /// Adds `key` with the value made by `make`, or `null` when `make` gives `nil`.
+    private func add(_ key: String, _ make: () -> UnsafeMutablePointer<json_t>?) {
+        let value = make() ?? json_null()
+        _ = key.withCString { cjansson_object_setn_new(object, $0, key.utf8.count, value) }
+    }
+
+    public func add(_ key: String, _ value: String?) {
+        add(key) { value.map { text in text.withCString { json_stringn_nocheck($0, text.utf8.count) } } }
+    }
+
+    public func add(_ key: String, _ value: Int?) {
+        add(key) { value.map { json_integer(json_int_t($0)) } }
+    }
+
+    public func add(_ key: String, _ value: Double?) {
+        add(key) { value.flatMap { $0.isFinite ? json_real($0) : nil } }
+    }
+
+    public func add(_ key: String, _ value: Bool?) {
+        add(key) { value.map { cjansson_boolean($0 ? 1 : 0) } }
+    }
+
+    /// Adds a value that already exists (shared, not copied: values are immutable).
+    public func add(_ key: String, _ value: JSONValue?) {
+        add(key) { value.map { cjansson_incref($0.raw) } }
+    }
+}
+
+extension JSONValue {
+    /// An object whose members `build` adds, in order.
+    public static func object(building build: (borrowing JSONObjectBuilder) -> Void) -> JSONValue {
+        let builder = JSONObjectBuilder(object: json_object()!)
+        build(builder)
+        return JSONValue(unsafeTakingOwnership: OpaquePointer(builder.object))
+    }
+}

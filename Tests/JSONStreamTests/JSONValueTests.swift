@@ -127,6 +127,21 @@ import Testing
         #expect(JSONValue.real(.nan).isNull)
     }
 
+    @Test func builderAddsMembersInOrderWithNullsForNil() throws {
+        let shared = try JSONValue.parse(#"{"deep":[1,2]}"#)
+        let built = JSONValue.object { object in
+            object.add("s", "a\"b’")
+            object.add("i", 42)
+            object.add("r", 0.25)
+            object.add("b", true)
+            object.add("v", shared)
+            object.add("none", nil as String?)
+            object.add("nan", Double.nan)
+        }
+        #expect(built.serialized() == #"{"s":"a\"b’","i":42,"r":0.25,"b":true,"v":{"deep":[1,2]},"none":null,"nan":null}"#)
+        #expect(built["v"] == shared)
+    }
+
     @Test func childrenOutliveTheirParent() throws {
         var child: JSONValue?
         do {

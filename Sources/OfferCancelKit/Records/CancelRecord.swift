@@ -62,7 +62,7 @@ public struct CancelRecord: Sendable {
         case "outcome": .text(outcome.rawValue)
         case "httpStatus": httpStatus.map(FieldValue.integer)
         case "attempts": .integer(attempts)
-        case "latencyMs": latencyMs.map { .number(($0 * 1000).rounded() / 1000) }
+        case "latencyMs": latencyMs.map { .number(Self.roundedMs($0)) }
         case "startedAt": startedAt.map { .text($0.rfc3339) }
         case "finishedAt": finishedAt.map { .text($0.rfc3339) }
         case "offerStatus": offerStatus.map(FieldValue.text)
