@@ -101,6 +101,8 @@ let tortureCases: [TortureCase] = [
     .init(name: "envelope on one line, sniffed", fileName: "out", bytes: Array("{\"success\":true,\"result\":[\"\(u1)\"]}".utf8), expected: ["1:valid:\(u1)"]),
     .init(name: "--id-pattern admits other shapes, never path hazards", fileName: "ids.txt", bytes: Array("ABC-123\nabc/def\nABC-1234x\nAB..C\n".utf8),
           pattern: "[A-Z.]+-?[0-9A-Z]*", expected: ["1:valid:ABC-123", "2:invalid", "3:invalid", "4:invalid"]),
+    .init(name: "non-ASCII whitespace and controls never pass", fileName: "ids.txt", bytes: Array("ABC\u{00A0}1\nABC\u{2028}1\nABC\u{0085}1\nABÇ1\n".utf8),
+          pattern: ".+", expected: ["1:invalid", "2:invalid", "3:invalid", "4:valid:ABÇ1"]),
 ]
 
 @Suite struct InputTests {

@@ -56,7 +56,10 @@ public struct IDValidator {
             case " ", "\t": return "whitespace"
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7F { return "a control character" }
-                if scalar.properties.isWhitespace { return "whitespace" }
+                // Unicode's tables only for non-ASCII: every UUID stays on the fast path.
+                if scalar.value >= 0x80 && (scalar.properties.isWhitespace || scalar.properties.generalCategory == .control) {
+                    return "whitespace"
+                }
             }
         }
         return nil
