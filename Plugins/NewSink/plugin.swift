@@ -37,6 +37,7 @@ struct NewSink: CommandPlugin {
     }
 }
 
+/// A message for the person who ran the plugin.
 struct PluginError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

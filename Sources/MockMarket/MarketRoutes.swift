@@ -187,4 +187,5 @@ struct MarketRoutes: Sendable {
     }
 }
 
+/// Thrown from a reply body writer to make the server drop the connection mid-reply.
 enum MockFault: Error { case disconnected }

@@ -82,6 +82,7 @@ public final class MockMarketServer: Sendable {
     public func reset() { state.reset() }
 }
 
+/// Why the simulated market could not serve.
 public enum MockMarketError: Error, CustomStringConvertible {
     case didNotStart
 

@@ -99,6 +99,8 @@ public actor TokenProvider {
     }
 }
 
+/// A configuration the client refuses (exit 2), or an HTTP exchange outside the offer routes
+/// that went wrong (the token endpoint). Messages never hold a token or secret.
 public enum MarketClientError: Error, CustomStringConvertible {
     case http(String)
     case configuration(String)

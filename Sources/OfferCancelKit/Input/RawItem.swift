@@ -38,6 +38,7 @@ extension String {
     }
 }
 
+/// The UTF-8 byte order mark some editors and spreadsheets put at the start of a file.
 enum UTF8BOM {
     static let bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
 

@@ -2,6 +2,7 @@ import Synchronization
 
 /// Live counters of a run, for a progress line. Safe to read from any task.
 public final class RunProgress: Sendable {
+    /// The counters at one moment.
     public struct Snapshot: Sendable {
         /// Records emitted so far.
         public var done = 0

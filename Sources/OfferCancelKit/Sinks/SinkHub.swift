@@ -61,6 +61,7 @@ public struct SinkHub {
     }
 }
 
+/// Why the hub could not go on: a sink that would not open (exit 2), or none left (exit 3).
 public enum SinkHubError: Error, CustomStringConvertible {
     case openFailed(sink: String, reason: String)
     case noSinkLeft

@@ -50,6 +50,7 @@ public struct SinkRegistry: Sendable {
     /// Makes a sink for a spec; throws ``SinkSpecError`` (or any error) for a bad target.
     public typealias Factory = @Sendable (SinkSpec, SinkContext) throws -> any OfferSink
 
+    /// One scheme: its help line, the target it takes, and its factory.
     public struct Entry: Sendable {
         public var scheme: String
         /// One line for `offer-cancel sinks`.

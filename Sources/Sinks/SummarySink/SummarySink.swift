@@ -9,6 +9,7 @@ import OfferCancelKit
 /// interrupted or aborted. The JSON file is written whole at close, through a temporary file
 /// and a rename, so readers never see half of it.
 public struct SummarySink: OfferSink {
+    /// Text for people, or one JSON document for programs.
     public enum Style: Sendable { case text, json }
 
     private let style: Style
