@@ -20,15 +20,33 @@ public struct Timestamp: Sendable, Comparable, Hashable {
 
     public var rfc3339: String {
         var seconds = time_t(nanoseconds / 1_000_000_000)
-        let millis = Int(nanoseconds % 1_000_000_000 / 1_000_000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        let millis = Int(nanoseconds % 1_000_000_000 / 1_000_000)
+        // Digits written straight into the 24 bytes of "YYYY-MM-DDTHH:MM:SS.mmmZ": one String per call.
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var index = 0
+            func put(_ value: Int, digits: Int) {
+                var rest = value
+                for offset in stride(from: digits - 1, through: 0, by: -1) {
+                    buffer[index + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                index += digits
+            }
+            func put(_ byte: Character) {
+                buffer[index] = byte.asciiValue!
+                index += 1
+            }
+            put(Int(parts.tm_year) + 1900, digits: 4); put("-")
+            put(Int(parts.tm_mon) + 1, digits: 2); put("-")
+            put(Int(parts.tm_mday), digits: 2); put("T")
+            put(Int(parts.tm_hour), digits: 2); put(":")
+            put(Int(parts.tm_min), digits: 2); put(":")
+            put(Int(parts.tm_sec), digits: 2); put(".")
+            put(millis, digits: 3); put("Z")
+            return index
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
