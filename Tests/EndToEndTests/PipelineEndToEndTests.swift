@@ -129,6 +129,20 @@ extension EndToEnd {
             #expect(try await market.stats()["requests"]?["cancel"]?.integer ?? 0 <= 4)
         }
 
+        @Test func exitThreeWhenTheClientSecretIsRejected() async throws {
+            let market = try MockProcess()
+            let ids = try IDFile(count: 50)
+            let run = try CancelRun.run(["--base-url", market.baseURL, "--auth-url", market.baseURL, "-q", ids.path],
+                                        environment: ["ARKANE_CLIENT_ID": "mock-client", "ARKANE_CLIENT_SECRET": "not-the-secret"])
+            #expect(run.status == 3)
+            let records = try run.records()
+            #expect(outcomeCounts(records) == ["skipped": 50])
+            #expect(records.allSatisfy { $0["latencyMs"]?.isNull == true && $0["attempts"]?.integer == 0 })
+            #expect(run.stderr.contains("credentials rejected: the token endpoint answered 401"))
+            #expect(!run.stderr.contains("not-the-secret"))
+            #expect(try await market.stats()["requests"]?["cancel"] == nil, "no cancel was sent")
+        }
+
         @Test func exitThreeAtMaxFailures() async throws {
             let market = try MockProcess(["--not-found", "1"])
             let ids = try IDFile(count: 100)

@@ -101,8 +101,9 @@ struct CancelWorker: Sendable {
             await confirm(id, into: &record)
         }
         record.finishedAt = .now()
-        let elapsed = clock.now - started
-        record.latencyMs = Double(elapsed.nanoseconds) / 1e6
+        if record.attempts > 0 {
+            record.latencyMs = Double((clock.now - started).nanoseconds) / 1e6
+        }
         return record
     }
 
