@@ -78,6 +78,15 @@ import Testing
         #expect(text.split(separator: "\n").count == 6)
     }
 
+    @Test func csvAppendsRowsWithoutASecondHeader() async throws {
+        let scratch = try Scratch()
+        let records = Array(mixedRecords().prefix(2))
+        try await drive([try CSVSink(target: "+" + scratch.file("log.csv"), columns: ["seq", "outcome"])], records: records)
+        try await drive([try CSVSink(target: "+" + scratch.file("log.csv"), columns: ["seq", "outcome"])], records: records)
+        let text = try String(contentsOfFile: scratch.file("log.csv"), encoding: .utf8)
+        #expect(text == "seq,outcome\r\n1,already_closed\r\n2,not_found\r\n1,already_closed\r\n2,not_found\r\n")
+    }
+
     @Test func csvColumnsPickAndOrder() async throws {
         let scratch = try Scratch()
         try await drive([try CSVSink(target: scratch.file("o.csv"), columns: ["outcome", "seq", "errorMessage"])], records: Array(mixedRecords().prefix(4)))

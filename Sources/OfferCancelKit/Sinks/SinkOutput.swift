@@ -7,10 +7,13 @@ import Darwin
 #endif
 
 /// Where a streaming sink writes: stdout (`-`), a file created or truncated (`PATH`), or a
-/// file appended to (`+PATH`). Every ``write(_:)`` hands all its bytes to the kernel before it
+/// file appended to (`+PATH`, created if missing). Every ``write(_:)`` hands all its bytes to the kernel before it
 /// returns, so a crash leaves only whole lines behind.
 public final class SinkOutput {
     public let name: String
+    /// True when appending (`+PATH`) to a file that already held data: a sink with a header
+    /// row should not write it again.
+    public let continuesExistingFile: Bool
     private let fd: Int32
     private let ownsDescriptor: Bool
 
@@ -22,6 +25,7 @@ public final class SinkOutput {
             name = "stdout"
             fd = STDOUT_FILENO
             ownsDescriptor = false
+            continuesExistingFile = false
             return
         }
         let append = target.hasPrefix("+")
@@ -33,6 +37,8 @@ public final class SinkOutput {
         name = path
         fd = opened
         ownsDescriptor = true
+        var info = stat()
+        continuesExistingFile = append && fstat(opened, &info) == 0 && info.st_size > 0
     }
 
     deinit {

@@ -1,6 +1,7 @@
 import OfferCancelKit
 
-/// `csv[:PATH|-]`: a header row, then one RFC 4180 row per record.
+/// `csv[:PATH|+PATH|-]`: a header row, then one RFC 4180 row per record (`+PATH` appends
+/// rows, without a second header when the file already has content).
 ///
 /// Columns are ``CancelRecord/fieldNames`` in order, or the subset `--csv-columns` names, in
 /// its order. Fields holding a comma, quote, CR or LF — or leading/trailing spaces — are
@@ -23,7 +24,7 @@ public struct CSVSink: OfferSink {
     }
 
     public mutating func open(_ run: RunInfo) async throws {
-        try writeRow(columns)
+        if !output.continuesExistingFile { try writeRow(columns) }
     }
 
     public mutating func write(_ record: CancelRecord) async throws {
@@ -61,7 +62,7 @@ public struct CSVSink: OfferSink {
 
     /// Adds the `csv` scheme.
     public static func register(in registry: inout SinkRegistry) {
-        registry.register("csv", targetUsage: "PATH|-", help: "a spreadsheet: header row, RFC 4180 quoting (--csv-columns picks columns)") { spec, context in
+        registry.register("csv", targetUsage: "PATH|+PATH|-", help: "a spreadsheet: header row, RFC 4180 quoting (--csv-columns picks columns)") { spec, context in
             try CSVSink(target: spec.target, columns: context.csvColumns)
         }
     }
