@@ -16,6 +16,8 @@ public final class MarketClient: Sendable {
 
     public let baseURL: String
     public let tokens: TokenProvider
+    /// A token that never changes, used without a hop through ``tokens``.
+    private let staticToken: String?
     private let http: HTTPClient
     private let timeout: Duration
 
@@ -40,6 +42,7 @@ public final class MarketClient: Sendable {
         self.baseURL = base
         self.timeout = timeout
         self.tokens = TokenProvider(credentials: credentials ?? .token(""), client: http, timeout: timeout)
+        if case .token(let token) = credentials ?? .token("") { staticToken = token } else { staticToken = nil }
     }
 
     public func shutdown() async {
@@ -76,7 +79,8 @@ public final class MarketClient: Sendable {
     public func send(_ route: Route) async -> Reply {
         var reply = Reply()
         do {
-            let token = try await tokens.token()
+            let token: String
+            if let staticToken { token = staticToken } else { token = try await tokens.token() }
             reply.token = token
             var request = HTTPClientRequest(url: baseURL + route.path)
             request.method = .GET
