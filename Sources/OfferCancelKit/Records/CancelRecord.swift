@@ -45,42 +45,55 @@ public struct CancelRecord: Sendable {
         self.outcome = outcome
     }
 
-    /// Every field, in contract order.
-    public static let fieldNames = [
-        "seq", "source", "line", "offerId", "outcome", "httpStatus", "attempts", "latencyMs", "startedAt", "finishedAt",
-        "offerStatus", "offerType", "price", "sellerAddress", "nftId", "nftName", "nftAddress", "chain", "contractName",
-        "errorCode", "errorMessage", "traceCode", "confirmed",
+    /// A field's name and how to read it from a record.
+    public struct Field: Sendable {
+        public let name: String
+        /// The field's value in `record`, `nil` when absent.
+        public let value: @Sendable (_ record: CancelRecord) -> FieldValue?
+    }
+
+    /// Every field, in contract order: the one list NDJSON, CSV and ``field(_:)`` all read.
+    public static let fields: [Field] = [
+        Field(name: "seq") { .integer($0.seq) },
+        Field(name: "source") { .text($0.source) },
+        Field(name: "line") { .integer($0.line) },
+        Field(name: "offerId") { .text($0.offerId) },
+        Field(name: "outcome") { .text($0.outcome.rawValue) },
+        Field(name: "httpStatus") { $0.httpStatus.map(FieldValue.integer) },
+        Field(name: "attempts") { .integer($0.attempts) },
+        Field(name: "latencyMs") { $0.latencyMs.map { .number(roundedMs($0)) } },
+        Field(name: "startedAt") { $0.startedAt.map { .text($0.rfc3339) } },
+        Field(name: "finishedAt") { $0.finishedAt.map { .text($0.rfc3339) } },
+        Field(name: "offerStatus") { $0.offerStatus.map(FieldValue.text) },
+        Field(name: "offerType") { $0.offerType.map(FieldValue.text) },
+        Field(name: "price") { $0.price.map(FieldValue.json) },
+        Field(name: "sellerAddress") { $0.sellerAddress.map(FieldValue.text) },
+        Field(name: "nftId") { $0.nftId.map(FieldValue.text) },
+        Field(name: "nftName") { $0.nftName.map(FieldValue.text) },
+        Field(name: "nftAddress") { $0.nftAddress.map(FieldValue.text) },
+        Field(name: "chain") { $0.chain.map(FieldValue.text) },
+        Field(name: "contractName") { $0.contractName.map(FieldValue.text) },
+        Field(name: "errorCode") { $0.errorCode.map(FieldValue.text) },
+        Field(name: "errorMessage") { $0.errorMessage.map(FieldValue.text) },
+        Field(name: "traceCode") { $0.traceCode.map(FieldValue.text) },
+        Field(name: "confirmed") { $0.confirmed.map(FieldValue.bool) },
     ]
 
-    /// A field's value by contract name, as a typed scalar; `nil` when absent.
+    /// Every field name, in contract order (NDJSON keys, CSV headers).
+    public static let fieldNames = fields.map(\.name)
+
+    private static let fieldsByName = Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0) })
+
+    /// The field named `name`, for sinks that pick columns once and read them per record.
+    public static func field(named name: String) -> Field? { fieldsByName[name] }
+
+    /// A field's value by contract name, as a typed scalar; `nil` when absent or unknown.
     public func field(_ name: String) -> FieldValue? {
-        switch name {
-        case "seq": .integer(seq)
-        case "source": .text(source)
-        case "line": .integer(line)
-        case "offerId": .text(offerId)
-        case "outcome": .text(outcome.rawValue)
-        case "httpStatus": httpStatus.map(FieldValue.integer)
-        case "attempts": .integer(attempts)
-        case "latencyMs": latencyMs.map { .number(Self.roundedMs($0)) }
-        case "startedAt": startedAt.map { .text($0.rfc3339) }
-        case "finishedAt": finishedAt.map { .text($0.rfc3339) }
-        case "offerStatus": offerStatus.map(FieldValue.text)
-        case "offerType": offerType.map(FieldValue.text)
-        case "price": price.map(FieldValue.json)
-        case "sellerAddress": sellerAddress.map(FieldValue.text)
-        case "nftId": nftId.map(FieldValue.text)
-        case "nftName": nftName.map(FieldValue.text)
-        case "nftAddress": nftAddress.map(FieldValue.text)
-        case "chain": chain.map(FieldValue.text)
-        case "contractName": contractName.map(FieldValue.text)
-        case "errorCode": errorCode.map(FieldValue.text)
-        case "errorMessage": errorMessage.map(FieldValue.text)
-        case "traceCode": traceCode.map(FieldValue.text)
-        case "confirmed": confirmed.map(FieldValue.bool)
-        default: nil
-        }
+        Self.fieldsByName[name]?.value(self)
     }
+
+    /// Latency to the microsecond, as records carry it.
+    static func roundedMs(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
     /// One field's value, typed the way JSON would carry it.
     public enum FieldValue: Sendable {

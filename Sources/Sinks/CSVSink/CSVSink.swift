@@ -10,13 +10,17 @@ import OfferCancelKit
 public struct CSVSink: OfferSink {
     private let output: SinkOutput
     public let columns: [String]
+    private let fields: [CancelRecord.Field]
     private var row: [UInt8] = []
 
     /// Throws ``SinkSpecError`` for an unknown column or an unwritable path.
     public init(target: String?, columns: [String]? = nil) throws {
         let columns = columns ?? CancelRecord.fieldNames
-        if let unknown = columns.first(where: { !CancelRecord.fieldNames.contains($0) }) {
-            throw SinkSpecError("csv: unknown column \"\(unknown)\"; columns are \(CancelRecord.fieldNames.joined(separator: ","))")
+        fields = try columns.map { name in
+            guard let field = CancelRecord.field(named: name) else {
+                throw SinkSpecError("csv: unknown column \"\(name)\"; columns are \(CancelRecord.fieldNames.joined(separator: ","))")
+            }
+            return field
         }
         guard !columns.isEmpty else { throw SinkSpecError("csv: --csv-columns names no column") }
         self.columns = columns
@@ -28,7 +32,7 @@ public struct CSVSink: OfferSink {
     }
 
     public mutating func write(_ record: CancelRecord) async throws {
-        try writeRow(columns.map { record.field($0)?.text ?? "" })
+        try writeRow(fields.map { $0.value(record)?.text ?? "" })
     }
 
     public func close(_ summary: RunSummary) async throws {}
