@@ -20,7 +20,7 @@ demo: build
 		samples/ids.txt samples/offers.csv samples/offers.ndjson samples/user-offers.json; \
 	status=$$?; echo "records: demo-results.csv (exit status $$status: 1 means some offers could not be cancelled)"
 
-# Builds every product first: the end-to-end tests run the real binaries.
-test: build
+# --build-tests builds every product too: the end-to-end tests run the real binaries.
+test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build

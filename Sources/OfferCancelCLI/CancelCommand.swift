@@ -27,13 +27,13 @@ struct CancelCommand: AsyncParsableCommand {
         if (input.inputs.isEmpty || input.inputs == ["-"]) && isatty(STDIN_FILENO) == 1 {
             console.say("offer-cancel: reading offer IDs from the terminal; end with Ctrl-D (see --help for files)")
         }
-        let source = try setUp(console) { try openInputs() }
-        var hub = try setUp(console) { try makeSinks(console) }
+        let source = try await setUp(console) { try openInputs() }
+        var hub = try await setUp(console) { try makeSinks(console) }
 
         let mock = api.mock ? MockMarketServer(configuration: .demo) : nil
         if let mock { try await mock.start() }
         let baseURL = mock?.baseURL ?? api.baseURL
-        let client: MarketClient? = behaviour.dryRun ? nil : try setUp(console) {
+        let client: MarketClient? = behaviour.dryRun ? nil : try await setUp(console) {
             try MarketClient(
                 baseURL: baseURL,
                 credentials: try credentials(mock: mock),
@@ -86,15 +86,6 @@ struct CancelCommand: AsyncParsableCommand {
             return try await body()
         } catch let error as ExitCode {
             throw error
-        } catch {
-            console.say("offer-cancel: \(error)")
-            throw ExitCode(2)
-        }
-    }
-
-    private func setUp<T>(_ console: Console, _ body: () throws -> T) throws -> T {
-        do {
-            return try body()
         } catch {
             console.say("offer-cancel: \(error)")
             throw ExitCode(2)

@@ -70,7 +70,8 @@ public struct CancelPipeline: Sendable {
         progress: RunProgress = RunProgress()
     ) async throws -> RunResult {
         let abort = AbortFlag()
-        let worker = client.map { CancelWorker(client: $0, limiter: settings.ratePerSecond.map { RateLimiter(perSecond: $0) }, settings: settings, abort: abort) }
+        // A dry run has no worker: every valid ID becomes a dry_run record below.
+        let worker = settings.dryRun ? nil : client.map { CancelWorker(client: $0, limiter: settings.ratePerSecond.map { RateLimiter(perSecond: $0) }, settings: settings, abort: abort) }
         var emitter = Emitter(hub: hub, progress: progress, abort: abort, maxFailures: maxFailures)
         var iterator = source.makeAsyncIterator()
         var inputDone = false

@@ -42,11 +42,6 @@ struct CancelWorker: Sendable {
         record.startedAt = .now()
         let clock = ContinuousClock()
         let started = clock.now
-        if settings.dryRun {
-            record.outcome = .dryRun
-            record.finishedAt = record.startedAt
-            return record
-        }
         var refreshedAfter401 = false
         var attempt = 0
         while true {
