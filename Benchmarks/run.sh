@@ -6,29 +6,17 @@
 #
 # Needs: wrk, hey, curl, python3 with aiohttp, /usr/bin/time (Debian: wrk hey curl time;
 # pip: aiohttp). Each tool cancels fresh READY offers: the market is reset between runs.
-set -euo pipefail
 ids=${1:-50000}
 concurrency=${2:-64}
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
-trap 'kill $mock 2>/dev/null || true; rm -rf "$work"' EXIT
-
-cd "$root"
-swift build -c release --product offer-cancel >/dev/null
-swift build -c release --product arkane-mock >/dev/null
-bin=$(swift build -c release --show-bin-path)
+source "$(dirname "$0")/common.sh"
 
 "$bin/arkane-mock" --port 0 > "$work/mock.out" &
 mock=$!
+trap 'kill $mock 2>/dev/null || true; cleanup' EXIT
 until grep -q listening "$work/mock.out" 2>/dev/null; do sleep 0.1; done
 base=$(sed 's/.*listening on //' "$work/mock.out")
 reset() { curl -s -X POST "$base/__mock/reset" >/dev/null; }
-
-python3 -c "
-import uuid, random
-random.seed(1)
-for _ in range($ids): print(uuid.UUID(int=random.getrandbits(128), version=4))
-" > "$work/ids.txt"
+generate_ids "$ids" 1 "$work/ids.txt"
 
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4"; }

@@ -1,0 +1,20 @@
+# Sourced by the benchmark scripts: release binaries and generated IDs.
+# Sets: root (the repository), work (a temporary folder removed on exit), bin (release products).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+work=$(mktemp -d)
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT
+cd "$root"
+swift build -c release --product offer-cancel >/dev/null
+swift build -c release --product arkane-mock >/dev/null
+bin=$(swift build -c release --show-bin-path)
+
+# generate_ids COUNT SEED FILE: COUNT random version-4 UUIDs, the same ones for the same seed.
+generate_ids() {
+    python3 -c "
+import uuid, random
+random.seed($2)
+for _ in range($1): print(uuid.UUID(int=random.getrandbits(128), version=4))
+" > "$3"
+}
