@@ -120,12 +120,18 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .target(
+            name: "TestSupport",
+            dependencies: ["MockMarket", "JSONStream", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/TestSupport",
+            swiftSettings: testSettings
+        ),
         .testTarget(name: "JSONStreamTests", dependencies: ["JSONStream"], swiftSettings: testSettings),
-        .testTarget(name: "OfferCancelKitTests", dependencies: ["OfferCancelKit", "MockMarket"], swiftSettings: testSettings),
-        .testTarget(name: "MockMarketTests", dependencies: ["MockMarket", "JSONStream", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: testSettings),
+        .testTarget(name: "OfferCancelKitTests", dependencies: ["OfferCancelKit", "MockMarket", "TestSupport"], swiftSettings: testSettings),
+        .testTarget(name: "MockMarketTests", dependencies: ["MockMarket", "JSONStream", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: testSettings),
         .testTarget(
             name: "SinkTests",
-            dependencies: ["CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "JSONStream", "OfferCancelKit"],
+            dependencies: ["CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "JSONStream", "OfferCancelKit", "TestSupport"],
             swiftSettings: testSettings
         ),
         .testTarget(

@@ -4,6 +4,7 @@ import JSONStream
 import MockMarket
 import NIOCore
 import Testing
+import TestSupport
 
 @Suite struct AuthTests {
     static let tokenPath = "/auth/realms/Arkane/protocol/openid-connect/token"

@@ -2,6 +2,7 @@ import Foundation
 import JSONStream
 import MockMarket
 import Testing
+import TestSupport
 
 @Suite struct StatusMachineTests {
     static let owner = MarketConfiguration().ownerID

@@ -4,6 +4,7 @@ import JSONStream
 import MockMarket
 @testable import OfferCancelKit
 import Testing
+import TestSupport
 
 @Suite struct RetryPolicyTests {
     let policy = RetryPolicy(maxAttempts: 4, base: .milliseconds(100), cap: .milliseconds(500), retryAfterCap: .seconds(5))
@@ -146,26 +147,9 @@ import Testing
 }
 
 @Suite struct TokenProviderTests {
-    func withMarket<T>(lifetime: Int = 1800, _ body: (MockMarketServer, HTTPClient) async throws -> T) async throws -> T {
-        var configuration = MarketConfiguration()
-        configuration.tokenLifetime = lifetime
-        let market = MockMarketServer(configuration: configuration)
-        try await market.start()
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
-            let result = try await body(market, client)
-            try await client.shutdown()
-            await market.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            await market.shutdown()
-            throw error
-        }
-    }
-
     @Test func manyConcurrentCallersShareOneFetch() async throws {
-        try await withMarket { market, client in
+        try await MarketHarness.with { harness in
+            let (market, client) = (harness.server, harness.client)
             let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "mock-secret", authURL: market.baseURL), client: client, timeout: .seconds(5))
             let tokens = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<50 { group.addTask { try await provider.token() } }
@@ -178,7 +162,8 @@ import Testing
     }
 
     @Test func tokensAreRefreshedBeforeTheyExpireAndAfterA401() async throws {
-        try await withMarket(lifetime: 1) { market, client in
+        try await MarketHarness.with({ $0.tokenLifetime = 1 }) { harness in
+            let (market, client) = (harness.server, harness.client)
             let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "mock-secret", authURL: market.baseURL), client: client, timeout: .seconds(5))
             let first = try await provider.token()
             try await Task.sleep(for: .milliseconds(600))
@@ -193,7 +178,8 @@ import Testing
     }
 
     @Test func rejectedCredentialsSaySoWithoutTheSecret() async throws {
-        try await withMarket { market, client in
+        try await MarketHarness.with { harness in
+            let (market, client) = (harness.server, harness.client)
             let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "hunter2", authURL: market.baseURL), client: client, timeout: .seconds(5))
             let error = try await #require(throws: CredentialsRejected.self) { try await provider.token() }
             #expect(!error.description.contains("hunter2"))

@@ -1,28 +1,7 @@
 import Foundation
 @testable import OfferCancelKit
 import Testing
-
-/// A scratch directory for one test, removed afterwards.
-final class Scratch {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "offer-cancel-tests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    @discardableResult
-    func file(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let file = path + "/" + name
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
-        return file
-    }
-
-    @discardableResult
-    func file(_ name: String, _ text: String) throws -> String { try file(name, Array(text.utf8)) }
-}
+import TestSupport
 
 func readAll(_ paths: [String], format: InputFormat = .auto, idColumn: String? = nil, idField: String? = nil,
              pattern: String? = nil, dedupe: Bool = true, stdin: Int32 = STDIN_FILENO) async throws -> [InputItem] {

@@ -3,6 +3,7 @@ import Foundation
 import JSONStream
 import OfferCancelKit
 import Testing
+import TestSupport
 
 @Suite struct ExecSinkTests {
     @Test func recordsReachTheCommandAsNDJSON() async throws {

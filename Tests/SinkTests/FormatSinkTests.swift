@@ -5,6 +5,7 @@ import NDJSONSink
 import OfferCancelKit
 import SummarySink
 import Testing
+import TestSupport
 
 @Suite struct FormatSinkTests {
     @Test func csvAndNDJSONCarryTheSameRowsFieldForField() async throws {

@@ -3,6 +3,7 @@ import NDJSONSink
 import OfferCancelKit
 import Synchronization
 import Testing
+import TestSupport
 
 /// Keeps what it is given; throws on its `failOn`-th record.
 final class Recorder: Sendable {

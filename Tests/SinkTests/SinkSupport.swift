@@ -1,20 +1,7 @@
 import Foundation
 import JSONStream
 import OfferCancelKit
-
-/// Scratch files for one test.
-final class Scratch {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "sink-tests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { path + "/" + name }
-}
+import TestSupport
 
 enum Seed {
     static let reply: JSONValue = {

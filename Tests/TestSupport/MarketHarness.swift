@@ -6,21 +6,21 @@ import NIOCore
 import NIOHTTP1
 
 /// A running simulated market and a client to talk to it, for one test.
-struct MarketHarness {
-    let server: MockMarketServer
-    let client: HTTPClient
+public struct MarketHarness: Sendable {
+    public let server: MockMarketServer
+    public let client: HTTPClient
 
     /// What came back: status, headers and the parsed body (or the parse error).
-    struct Reply {
-        var status: Int
-        var headers: HTTPHeaders
-        var body: Result<JSONValue, JSONError>
-        var json: JSONValue? { try? body.get() }
-        var errorCode: String? { json?["errors"]?[0]?["code"]?.string }
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: Result<JSONValue, JSONError>
+        public var json: JSONValue? { try? body.get() }
+        public var errorCode: String? { json?["errors"]?[0]?["code"]?.string }
     }
 
     /// Starts a market with `configure` applied, runs `body`, and always shuts both down.
-    static func with<T>(
+    public static func with<T>(
         _ configure: (inout MarketConfiguration) -> Void = { _ in },
         timeout: TimeAmount = .seconds(10),
         _ body: (MarketHarness) async throws -> T
@@ -45,7 +45,7 @@ struct MarketHarness {
         }
     }
 
-    func request(_ path: String, method: HTTPMethod = .GET, token: String? = "mock-token", form: String? = nil) async throws -> Reply {
+    public func request(_ path: String, method: HTTPMethod = .GET, token: String? = "mock-token", form: String? = nil) async throws -> Reply {
         var request = HTTPClientRequest(url: server.baseURL + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -59,17 +59,17 @@ struct MarketHarness {
         return Reply(status: Int(response.status.code), headers: response.headers, body: body)
     }
 
-    func cancel(_ id: String, token: String? = "mock-token") async throws -> Reply {
+    public func cancel(_ id: String, token: String? = "mock-token") async throws -> Reply {
         try await request("/offers/\(id)/cancel", token: token)
     }
 
-    func stats() async throws -> JSONValue {
+    public func stats() async throws -> JSONValue {
         try await request("/__mock/stats", token: nil).body.get()
     }
 }
 
 /// A deterministic, well-formed UUID for test offer number `n`.
-func testID(_ n: Int) -> String {
+public func testID(_ n: Int) -> String {
     let hex = String(n, radix: 16)
     return "00000000-0000-4000-8000-" + String(repeating: "0", count: 12 - hex.count) + hex
 }
