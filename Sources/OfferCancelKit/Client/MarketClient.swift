@@ -59,6 +59,8 @@ public final class MarketClient: Sendable {
         /// Why the body is not usable JSON (truncated, too large, not JSON), if it is not.
         public var bodyError: String?
         public var transportError: String?
+        /// No request was sent: the credentials were refused when fetching a token.
+        public var credentialsRejected = false
         /// The token the request carried, to invalidate after a 401.
         public var token: String?
     }
@@ -97,6 +99,7 @@ public final class MarketClient: Sendable {
                 reply.bodyError = bytes.readableBytes == 0 ? "empty reply body" : "reply is not valid JSON (\(error))"
             }
         } catch let rejected as CredentialsRejected {
+            reply.credentialsRejected = true
             reply.transportError = rejected.description
         } catch is NIOTooManyBytesError {
             reply.bodyError = "reply body larger than \(Self.maxBodyBytes) bytes"

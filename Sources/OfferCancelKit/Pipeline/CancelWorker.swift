@@ -53,14 +53,16 @@ struct CancelWorker: Sendable {
             attempt += 1
             try? await limiter?.acquire()
             let reply = await client.send(.cancel(id))
+            if reply.credentialsRejected {
+                // Nothing was sent this time: skipped if nothing was sent at all, else failed.
+                let message = reply.transportError ?? "credentials rejected"
+                abort.abort(message)
+                record.outcome = record.attempts == 0 ? .skipped : .failed
+                record.errorMessage = record.attempts == 0 ? "not sent: \(message)" : message
+                break
+            }
             record.attempts = attempt
             record.httpStatus = reply.status
-            if reply.status == nil, let message = reply.transportError, message.hasPrefix("credentials rejected") {
-                abort.abort(message)
-                record.attempts = attempt - 1
-                record.httpStatus = nil
-                continue  // becomes skipped: nothing was sent
-            }
             if reply.status == 401 {
                 if await client.tokens.canRefresh, !refreshedAfter401, let token = reply.token {
                     refreshedAfter401 = true
