@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["JSONStream", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: ["JSONStream", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: testSettings
         ),
     ]

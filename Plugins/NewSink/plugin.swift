@@ -89,37 +89,45 @@ struct Scaffold {
         import Foundation
         import OfferCancelKit
 
-        /// `\(scheme):PATH`: one tab-separated line per record (seq, offerId, outcome, httpStatus).
+        /// `\(scheme):PATH|+PATH|-`: one tab-separated line per record (seq, offerId, outcome, httpStatus).
         ///
         /// Replace the body of `write` with what your sink does; keep the contract of
-        /// `OfferSink`: throw from `init`/`open` for set-up errors, never `fatalError` on the
-        /// write path.
+        /// `OfferSink`: throw from `init` for set-up errors and touch nothing there, open in
+        /// `open`, never `fatalError` on the write path. `SinkOutput` gives the run's
+        /// guarantees: the target is claimed (never an input, the --resume log or another
+        /// sink's file), created only in `open`, and written whole lines at a time.
         public struct \(module): OfferSink {
-            private let handle: FileHandle
+            private let output: SinkOutput
+            private var line: [UInt8] = []
 
-            public init(path: String) throws {
-                guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                    throw SinkSpecError("\(scheme):\\(path): cannot create the file")
-                }
-                handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            /// Claims `target` in `context`; touches no file.
+            public init(target: String, context: SinkContext = SinkContext()) throws {
+                output = try SinkOutput(target: target, scheme: "\(scheme)", context: context)
             }
 
-            public func open(_ run: RunInfo) async throws {}
+            /// One line per record: a run may rely on it as its record (`false` for a sink
+            /// that only aggregates).
+            public var keepsRecords: Bool { true }
 
-            public func write(_ record: CancelRecord) async throws {
+            public func open(_ run: RunInfo) async throws {
+                try output.open()
+            }
+
+            public mutating func write(_ record: CancelRecord) async throws {
+                line.removeAll(keepingCapacity: true)
                 let fields = [String(record.seq), record.offerId, record.outcome.rawValue, record.httpStatus.map(String.init) ?? ""]
-                try handle.write(contentsOf: Data((fields.joined(separator: "\\t") + "\\n").utf8))
+                line.append(contentsOf: fields.joined(separator: "\t").utf8)
+                line.append(0x0A)
+                try output.write(line)
             }
 
-            public func close(_ summary: RunSummary) async throws {
-                try handle.close()
-            }
+            public func close(_ summary: RunSummary) async throws {}
 
             /// Adds the `\(scheme)` scheme.
             public static func register(in registry: inout SinkRegistry) {
-                registry.register("\(scheme)", targetUsage: "PATH", help: "one tab-separated line per record") { spec, _ in
-                    guard let path = spec.target, !path.isEmpty else { throw SinkSpecError("\(scheme) needs a path: \(scheme):out.tsv") }
-                    return try \(module)(path: path)
+                registry.register("\(scheme)", targetUsage: "PATH|+PATH|-", help: "one tab-separated line per record") { spec, context in
+                    guard let target = spec.target, !target.isEmpty else { throw SinkSpecError("\(scheme) needs a target: \(scheme):out.tsv") }
+                    return try \(module)(target: target, context: context)
                 }
             }
         }
@@ -138,7 +146,7 @@ struct Scaffold {
             @Test func writesOneLinePerRecord() async throws {
                 let path = NSTemporaryDirectory() + "\(scheme)-\\(UUID().uuidString).tsv"
                 defer { try? FileManager.default.removeItem(atPath: path) }
-                var sink = try \(module)(path: path)
+                var sink = try \(module)(target: path)
                 let start = Timestamp.now()
                 try await sink.open(RunInfo(startedAt: start, inputs: ["-"], baseURL: "http://127.0.0.1", concurrency: 1, dryRun: true, toolVersion: "test"))
                 for seq in 1...3 {
@@ -147,6 +155,16 @@ struct Scaffold {
                 try await sink.close(RunSummary(startedAt: start, finishedAt: .now(), counts: [.dryRun: 3], interrupted: false, abortReason: nil))
                 let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\\n")
                 #expect(lines == ["1\\tid-1\\tdry_run\\t", "2\\tid-2\\tdry_run\\t", "3\\tid-3\\tdry_run\\t"])
+            }
+
+            @Test func refusesToWriteOverAnInput() throws {
+                let path = NSTemporaryDirectory() + "\(scheme)-\(UUID().uuidString).txt"
+                FileManager.default.createFile(atPath: path, contents: Data("keep\\n".utf8))
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                let context = SinkContext()
+                context.targets.claimRead(path, as: .input)
+                #expect(throws: SinkSpecError.self) { try \(module)(target: path, context: context) }
+                #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep\\n")
             }
 
             @Test func registersItsScheme() {

@@ -23,6 +23,9 @@ public final class ByteInput {
     public private(set) var position = TextPosition.start
     /// The largest number of bytes the window ever held.
     public private(set) var highWaterMark = 0
+    /// When set, a descriptor that becomes readable to stop a ``fill()`` that waits for data
+    /// (a pipe or terminal with nothing to read): the fill then throws `.io` "reading stopped".
+    public var interruptDescriptor: Int32?
 
     /// Reads from `fd`; closes it on deinit when `closeOnDeinit` (files, not stdin).
     public init(fileDescriptor fd: Int32, closeOnDeinit: Bool, chunkSize: Int = 64 * 1024) {
@@ -43,6 +46,12 @@ public final class ByteInput {
 
     deinit {
         if closesOnDeinit { close(fd) }
+    }
+
+    /// Whether the descriptor is a regular file (never waits for data), not a pipe or terminal.
+    public var isRegularFile: Bool {
+        var info = stat()
+        return fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
     }
 
     /// The number of unconsumed bytes in the window.
@@ -74,6 +83,7 @@ public final class ByteInput {
             storage.append(contentsOf: repeatElement(0, count: end + chunkSize - storage.count))
         }
         while true {
+            try waitUntilReadable()
             let count = storage.withUnsafeMutableBytes { read(fd, $0.baseAddress! + end, chunkSize) }
             if count > 0 {
                 end += count
@@ -86,6 +96,18 @@ public final class ByteInput {
             }
             if errno == EINTR { continue }
             throw JSONError(kind: .io, text: "read failed: \(String(cString: strerror(errno)))", line: position.line, column: position.column, position: position.offset)
+        }
+    }
+
+    /// Blocks until `fd` has data (or end of input), unless ``interruptDescriptor`` fires first.
+    private func waitUntilReadable() throws(JSONError) {
+        guard let interrupt = interruptDescriptor else { return }
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0)]
+        while poll(&fds, 2, -1) < 0 {
+            guard errno == EINTR else { return }  // let read(2) report the problem
+        }
+        if fds[1].revents != 0 {
+            throw JSONError(kind: .io, text: "reading stopped", line: position.line, column: position.column, position: position.offset)
         }
     }
 

@@ -12,6 +12,11 @@ public struct MarketConfiguration: Sendable {
     public var clientSecret = "mock-secret"
     /// Lifetime of tokens issued at the token endpoint, in seconds (≥ 1).
     public var tokenLifetime: Int = 1800
+    /// Withdraw the client's credentials after this many tokens were issued: the next token
+    /// request is refused and every issued token stops working (credentials revoked mid-run).
+    public var revokeAfter: Int?
+    /// Share of token requests answered 503.
+    public var tokenFaultRate = 0.0
 
     /// How long a cancelled offer stays CLOSING_OFFER before it is CLOSED.
     public var closeDelay: Duration = .milliseconds(500)

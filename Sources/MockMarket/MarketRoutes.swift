@@ -36,11 +36,15 @@ struct MarketRoutes: Sendable {
             guard form["grant_type"] == "client_credentials" else {
                 return Self.json(.badRequest, .object([("error", .string("unsupported_grant_type"))]))
             }
-            guard form["client_id"] == configuration.clientID, form["client_secret"] == configuration.clientSecret else {
+            if state.tokenEndpointFails() {
+                return Self.json(.serviceUnavailable, .object([("error", .string("temporarily_unavailable"))]))
+            }
+            guard form["client_id"] == configuration.clientID, form["client_secret"] == configuration.clientSecret,
+                  let token = state.issueToken() else {
                 return Self.json(.unauthorized, .object([("error", .string("invalid_client")), ("error_description", .string("Invalid client credentials"))]))
             }
             return Self.json(.ok, .object([
-                ("access_token", .string(state.issueToken())),
+                ("access_token", .string(token)),
                 ("expires_in", .integer(Int64(configuration.tokenLifetime))),
                 ("token_type", .string("Bearer")),
             ]))
@@ -49,6 +53,15 @@ struct MarketRoutes: Sendable {
         router.post("__mock/reset") { _, _ in
             state.reset()
             return Self.json(.ok, .object([("success", .bool(true))]))
+        }
+        // Anything else — a wrong base path — is counted, then answered as a bare 404 with
+        // an empty body, as a gateway in front of the API would.
+        for method in [HTTPRequest.Method.get, .post, .put, .delete] {
+            router.on("**", method: method) { _, _ in
+                _ = state.begin(route: "unknown", faultable: false)
+                state.end()
+                return Response(status: .notFound)
+            }
         }
         return router
     }

@@ -21,6 +21,9 @@ final class MarketState: Sendable {
     struct Contents {
         var offers: [String: MockOffer] = [:]
         var issuedTokens: [String: ContinuousClock.Instant] = [:]
+        var tokensIssued = 0
+        /// The client's credentials were withdrawn (`revokeAfter`): no token works any more.
+        var revoked = false
         var requestCounter: UInt64 = 0
         var stats = Stats()
     }
@@ -80,12 +83,28 @@ final class MarketState: Sendable {
 
     // MARK: Tokens
 
-    func issueToken() -> String {
+    /// A new token, or `nil` once the credentials are withdrawn: with ``MarketConfiguration/revokeAfter``
+    /// N, asking for token N+1 is refused, and every token issued stops working.
+    func issueToken() -> String? {
         contents.withLock { contents in
+            if let limit = configuration.revokeAfter, contents.tokensIssued >= limit { contents.revoked = true }
+            if contents.revoked { return nil }
+            contents.tokensIssued += 1
             contents.requestCounter += 1
             let token = "mock-issued-" + String(Hashing.splitMix(configuration.seed ^ contents.requestCounter), radix: 36)
             contents.issuedTokens[token] = .now + .seconds(configuration.tokenLifetime)
             return token
+        }
+    }
+
+    /// Whether this token request meets the token endpoint's fault (``MarketConfiguration/tokenFaultRate``).
+    func tokenEndpointFails() -> Bool {
+        guard configuration.tokenFaultRate > 0 else { return false }
+        return contents.withLock { contents in
+            contents.requestCounter += 1
+            let failed = Hashing.unit(Hashing.splitMix(configuration.seed ^ 0x70CE ^ contents.requestCounter)) < configuration.tokenFaultRate
+            if failed { contents.stats.faults["token-503", default: 0] += 1 }
+            return failed
         }
     }
 
@@ -96,7 +115,7 @@ final class MarketState: Sendable {
         let token = authorization.dropFirst("Bearer ".count)
         if token == configuration.token { return .valid }
         return contents.withLock { contents in
-            guard let expiry = contents.issuedTokens[String(token)] else { return .invalid }
+            guard !contents.revoked, let expiry = contents.issuedTokens[String(token)] else { return .invalid }
             return expiry > .now ? .valid : .expired
         }
     }

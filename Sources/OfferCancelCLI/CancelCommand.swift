@@ -11,8 +11,18 @@ struct CancelCommand: AsyncParsableCommand {
         discussion: """
             Credentials, in order: --token-file, ARKANE_TOKEN, or ARKANE_CLIENT_ID with \
             ARKANE_CLIENT_SECRET (client credentials at --auth-url, refreshed as they expire). \
-            Tokens never travel over plain http:// except to loopback. Ctrl-C stops reading, lets \
-            requests in flight finish, flushes the sinks and exits 130 (a second Ctrl-C exits at once).
+            Tokens never travel over plain http:// except to loopback.
+
+            Records: a run that sends needs a sink that keeps one record per offer (csv, ndjson, \
+            exec) unless --no-records; without --sink they go to stdout, or — when stdout is a \
+            terminal — to offer-cancel-DATE-TIME.ndjson in this folder. No file is created or \
+            truncated before the whole configuration is valid. If the last record-keeping sink \
+            fails, no new request leaves (exit 3).
+
+            Ctrl-C (SIGINT) or SIGTERM stops reading at once and starts nothing new; requests in \
+            flight get --grace seconds, then are recorded failed ("may or may not have been \
+            applied"); the sinks are flushed and the run exits 130/143. A second signal gives \
+            up the requests in flight at once, writes every record in hand and exits.
             """
     )
 
@@ -27,60 +37,115 @@ struct CancelCommand: AsyncParsableCommand {
         if (input.inputs.isEmpty || input.inputs == ["-"]) && isatty(STDIN_FILENO) == 1 {
             console.say("offer-cancel: reading offer IDs from the terminal; end with Ctrl-D (see --help for files)")
         }
-        let source = try await setUp(console) { try openInputs() }
-        var hub = try await setUp(console) { try makeSinks(console) }
-
-        let mock = api.mock ? MockMarketServer(configuration: .demo) : nil
-        if let mock { try await mock.start() }
-        let baseURL = mock?.baseURL ?? api.baseURL
-        let client: MarketClient? = behaviour.dryRun ? nil : try await setUp(console) {
-            try MarketClient(
-                baseURL: baseURL,
-                credentials: try credentials(mock: mock),
-                concurrency: behaviour.concurrency,
-                timeout: .milliseconds(Int64(behaviour.timeout * 1000))
-            )
+        // Everything is checked before anything on disk is created or truncated: inputs, the
+        // resume log, every sink's target (claimed by identity), credentials, the client.
+        var context = try await setUp(console) { try sinkContext(console) }
+        let source = try await setUp(console) { try openInputs(context.targets) }
+        let recordLog = output.sinks.isEmpty && console.stdoutIsTerminal && !output.noRecords ? RunLog.named(at: .now()) : nil
+        var hub = try await setUp(console) { try makeSinks(console, context: &context, recordLog: recordLog) }
+        if !behaviour.dryRun, !output.noRecords, !hub.hasRecordKeeper {
+            console.say("offer-cancel: no sink keeps a record per offer (summary only counts them): add --sink ndjson:+run.ndjson or --sink csv:results.csv, or say --no-records")
+            throw ExitCode(2)
         }
 
+        let mock = api.mock ? MockMarketServer(configuration: .demo) : nil
+        if let mock { try await setUp(console) { try await mock.start() } }
+        let baseURL = mock?.baseURL ?? api.baseURL
+        let client: MarketClient?
+        do {
+            client = behaviour.dryRun ? nil : try await setUp(console) {
+                try MarketClient(
+                    baseURL: baseURL,
+                    credentials: try credentials(mock: mock),
+                    concurrency: behaviour.concurrency,
+                    timeout: .milliseconds(Int64(behaviour.timeout * 1000))
+                )
+            }
+        } catch {
+            await mock?.shutdown()
+            throw error
+        }
+        // From here every way out shuts the client (and the mock) down first.
+        let status: Int32
+        do {
+            status = try await run(source: source, hub: &hub, client: client, baseURL: baseURL, recordLog: recordLog, console: console)
+        } catch {
+            await client?.shutdown()
+            await mock?.shutdown()
+            throw error
+        }
+        await client?.shutdown()
+        await mock?.shutdown()
+        throw ExitCode(status)
+    }
+
+    /// Opens the sinks, runs the pipeline, and says how it went. Returns the exit status.
+    private func run(source: IDSource, hub: inout SinkHub, client: MarketClient?, baseURL: String, recordLog: String?, console: Console) async throws -> Int32 {
         let info = RunInfo(
             startedAt: .now(), inputs: input.inputs.isEmpty ? ["-"] : input.inputs, baseURL: baseURL,
             concurrency: behaviour.concurrency, dryRun: behaviour.dryRun, toolVersion: OfferCancelVersion.current
         )
         if output.verbose {
             console.say("offer-cancel \(OfferCancelVersion.current): \(info.inputs.joined(separator: " ")) → \(baseURL), concurrency \(behaviour.concurrency)"
-                + (behaviour.rate.map { ", rate \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : ""))
+                + (behaviour.rate.map { ", rate \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))")
         }
         try await setUp(console) { try await hub.open(info) }
 
-        let stop = StopSignal()
-        let signals = SignalWatcher(stop: stop, console: console)
+        let control = RunControl()
+        let signals = SignalWatcher(control: control, console: console, grace: behaviour.grace)
         let progress = RunProgress()
         let showProgress = output.progress == .always || (output.progress == .auto && !output.quiet && console.stderrIsTerminal)
         let reporter = showProgress ? ProgressReporter(progress: progress, console: console) : nil
         reporter?.start()
 
-        let pipeline = CancelPipeline(client: client, concurrency: behaviour.concurrency, settings: behaviour.settings, maxFailures: behaviour.maxFailures)
+        let pipeline = CancelPipeline(
+            mode: client.map { .send($0) } ?? .dryRun, concurrency: behaviour.concurrency, settings: behaviour.settings,
+            maxFailures: behaviour.maxFailures, grace: .milliseconds(Int64(behaviour.grace * 1000)), probe: behaviour.probe
+        )
         let result: RunResult
         do {
-            result = try await pipeline.run(source: source, hub: &hub, info: info, stop: stop, progress: progress)
+            result = try await pipeline.run(source: source, hub: &hub, info: info, control: control, progress: progress)
         } catch {
             await reporter?.finish()
             console.say("offer-cancel: input failed: \(error)")
-            throw ExitCode(2)
+            return 2
         }
         await reporter?.finish()
-        await client?.shutdown()
-        await mock?.shutdown()
 
-        if let reason = result.summary.abortReason { console.say("offer-cancel: aborted: \(reason)") }
-        if let log = input.resume, !output.quiet {
-            console.say("offer-cancel: resumed from \(log): \(source.resumedCount) items with settled IDs were not sent again")
+        let summary = result.summary
+        if let reason = summary.abortReason { console.say("offer-cancel: aborted: \(reason)") }
+        if hub.recordKeepingLost {
+            console.say("offer-cancel: \(summary.unrecordedActedOn) offers were acted on after the record stream was lost; their outcomes are the \"not recorded\" lines above")
+            console.say("offer-cancel: to finish the job: \(resumeCommand(log: recordLogPath(recordLog)))")
         }
-        if let signal = signals.received { throw ExitCode(128 + signal) }
-        throw ExitCode(result.exitStatus)
+        if let log = input.resume, !output.quiet {
+            let counts = source.resumedByOutcome
+            let parts = Outcome.allCases.compactMap { outcome in counts[outcome].map { "\($0) \(outcome.rawValue)" } }
+            console.say("offer-cancel: resumed from \(log): passed over \(source.resumedCount) items the log settled"
+                + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))") + "; --retry-outcomes sends chosen outcomes again")
+        }
+        if let recordLog, !output.quiet { console.say("offer-cancel: records: \(recordLog) (continue an unfinished run with --resume \(recordLog))") }
+        if let signal = signals.received { return 128 + signal }
+        return result.exitStatus
+    }
+
+    /// The NDJSON record log of this run, if one of its sinks writes one to a file.
+    private func recordLogPath(_ recordLog: String?) -> String? {
+        recordLog ?? output.sinks.lazy.compactMap { try? SinkSpec(parsing: $0) }
+            .first { $0.scheme == "ndjson" && $0.target.map { $0 != "-" && !$0.isEmpty } == true }?
+            .target.map { $0.hasPrefix("+") ? String($0.dropFirst()) : $0 }
+    }
+
+    /// The command that finishes this run from its record log.
+    private func resumeCommand(log: String?) -> String {
+        let log = log ?? "LOG"
+        let inputs = input.inputs.isEmpty ? "-" : input.inputs.joined(separator: " ")
+        let hint = log == "LOG" ? " (LOG: the NDJSON records this run did write)" : ""
+        return "offer-cancel --resume \(log) --sink ndjson:+\(log) \(inputs)\(hint)"
     }
 
     /// Runs a set-up step; its failure is a configuration error: one line, exit 2.
+    @discardableResult
     private func setUp<T>(_ console: Console, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
@@ -92,7 +157,7 @@ struct CancelCommand: AsyncParsableCommand {
         }
     }
 
-    private func openInputs() throws -> IDSource {
+    private func openInputs(_ targets: SinkTargets) throws -> IDSource {
         let validator: IDValidator
         do {
             validator = try IDValidator(pattern: input.idPattern)
@@ -105,13 +170,14 @@ struct CancelCommand: AsyncParsableCommand {
         options.idField = input.idField
         options.dedupe = !input.noDedupe
         if let log = input.resume {
-            // Read before the sinks open: `--sink ndjson:LOG` would truncate it.
-            options.resume = try ResumeLog(path: log, validator: validator)
+            options.resume = try ResumeLog(path: log, validator: validator, retrying: try input.retrying())
+            targets.claimRead(log, as: .resumeLog)
         }
+        for path in input.inputs { targets.claimRead(path, as: .input) }
         return try IDSource.open(input.inputs, options: options)
     }
 
-    private func makeSinks(_ console: Console) throws -> SinkHub {
+    private func sinkContext(_ console: Console) throws -> SinkContext {
         var context = SinkContext()
         context.csvColumns = output.csvColumns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         context.includeOffer = output.includeOffer
@@ -122,15 +188,24 @@ struct CancelCommand: AsyncParsableCommand {
             guard parts.count == 2 else { throw SinkSpecError("--sink-option \(option): expected KEY=VALUE") }
             context.options[String(parts[0])] = String(parts[1])
         }
+        return context
+    }
+
+    /// The sinks the flags name, or the defaults: the records to stdout when it is not a
+    /// terminal, else to `recordLog`; the summary on stderr unless `-q`. Touches no file.
+    private func makeSinks(_ console: Console, context: inout SinkContext, recordLog: String?) throws -> SinkHub {
         var specs = try output.sinks.map { try SinkSpec(parsing: $0) }
         if output.sinks.isEmpty {
-            if !console.stdoutIsTerminal { specs.append(SinkSpec(scheme: "ndjson", target: "-")) }
+            if let recordLog {
+                specs.append(SinkSpec(scheme: "ndjson", target: recordLog))
+            } else if !console.stdoutIsTerminal && !output.noRecords {
+                specs.append(SinkSpec(scheme: "ndjson", target: "-"))
+            }
             if !output.quiet { specs.append(SinkSpec(scheme: "summary")) }
         }
         let registry = OfferCancelCommand.registry
         var sinks: [(name: String, sink: any OfferSink)] = try specs.map { ($0.description, try registry.makeSink($0, context: context)) }
         if output.verbose { sinks.append(("verbose", VerboseSink(console: console))) }
-        if sinks.isEmpty { console.say("offer-cancel: note: no sink is set, so records go nowhere (see --sink)") }
         return SinkHub(sinks, report: { console.say("offer-cancel: \($0)") })
     }
 
@@ -165,5 +240,14 @@ extension MarketConfiguration {
         configuration.faults.rateLimited = 0.01
         configuration.retryAfterSeconds = 1
         return configuration
+    }
+}
+
+/// The record log a terminal run writes when no sink is named.
+enum RunLog {
+    /// `offer-cancel-YYYYMMDD-HHMMSS.ndjson` (UTC), in the working directory.
+    static func named(at time: Timestamp) -> String {
+        let stamp = time.rfc3339.prefix(19).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "T", with: "-")
+        return "offer-cancel-\(stamp).ndjson"
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import OfferCancelKit
 
@@ -24,9 +25,30 @@ struct InputOptions: ParsableArguments {
     var noDedupe = false
 
     @Option(help: ArgumentHelp(
-        "Continue an earlier run from its NDJSON record log: IDs it shows cancelled, already_closed, not_found, forbidden or not_cancellable are not sent again and get no new record. Pair it with --sink ndjson:+LOG to keep one log.",
+        "Continue an earlier run from its NDJSON record log: IDs it shows cancelled, already_closed, not_found, forbidden or not_cancellable are not sent again and get no new record (nor, with the same inputs, its invalid_id and duplicate items). Pair it with --sink ndjson:+LOG to keep one log.",
         valueName: "log.ndjson"))
     var resume: String?
+
+    @Option(help: ArgumentHelp("With --resume: send IDs the log settled with these outcomes again (comma list of cancelled, already_closed, not_found, forbidden, not_cancellable).", valueName: "outcomes"))
+    var retryOutcomes: String?
+
+    func validate() throws {
+        if retryOutcomes != nil && resume == nil { throw ValidationError("--retry-outcomes needs --resume LOG") }
+        _ = try retrying()
+    }
+
+    /// The outcomes `--retry-outcomes` names.
+    func retrying() throws -> Set<Outcome> {
+        guard let retryOutcomes else { return [] }
+        var outcomes = Set<Outcome>()
+        for name in retryOutcomes.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let outcome = Outcome(rawValue: name), ResumeLog.settledOutcomes.contains(outcome) else {
+                throw ValidationError("--retry-outcomes: \(name) is not a settled outcome (\(ResumeLog.settledOutcomes.map(\.rawValue).joined(separator: ", ")))")
+            }
+            outcomes.insert(outcome)
+        }
+        return outcomes
+    }
 }
 
 /// Which API, and who we are to it.
@@ -79,13 +101,28 @@ struct BehaviourOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds to wait for CLOSED with --confirm.", valueName: "seconds"))
     var confirmTimeout = 30.0
 
+    @Option(help: ArgumentHelp("Confirmation polls in flight at most with --confirm (default: a quarter of --concurrency, at least 1). Offers waiting for CLOSED hold no slot.", valueName: "n"))
+    var confirmConcurrency: Int?
+
+    @Option(help: ArgumentHelp("Stop (exit 3) when this many replies in a row fail the same way — a wrong --base-url or account, an API that is down; 0 turns it off.", valueName: "n"))
+    var probe = 20
+
+    @Option(help: ArgumentHelp("After Ctrl-C or SIGTERM (or the last record-keeping sink lost), seconds that requests in flight get to finish before they are given up and recorded failed.", valueName: "seconds"))
+    var grace = 10.0
+
     func validate() throws {
+        for (name, value) in [("--timeout", timeout), ("--retry-after-cap", retryAfterCap), ("--confirm-timeout", confirmTimeout), ("--grace", grace)] {
+            guard value.isFinite, value <= 86_400 else { throw ValidationError("\(name) \(value): at most 86400 seconds") }
+        }
+        guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
         guard backoffBase >= 0, backoffCap >= 0 else { throw ValidationError("backoff values must not be negative") }
         guard retryAfterCap >= 0, confirmTimeout > 0 else { throw ValidationError("--retry-after-cap and --confirm-timeout must not be negative") }
         if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1") }
+        guard probe >= 0 else { throw ValidationError("--probe must not be negative (0 turns it off)") }
+        if let confirmConcurrency, confirmConcurrency < 1 { throw ValidationError("--confirm-concurrency must be at least 1") }
         if let rate, RateLimiter.parseRate(rate) == nil { throw ValidationError("--rate \(rate): expected N, N/s or N/m with N > 0") }
     }
 
@@ -98,9 +135,9 @@ struct BehaviourOptions: ParsableArguments {
             retryAfterCap: .milliseconds(Int64(retryAfterCap * 1000))
         )
         settings.ratePerSecond = rate.flatMap(RateLimiter.parseRate)
-        settings.dryRun = dryRun
         settings.confirm = confirm
         settings.confirmTimeout = .milliseconds(Int64(confirmTimeout * 1000))
+        settings.confirmConcurrency = confirmConcurrency ?? max(1, concurrency / 4)
         return settings
     }
 }
@@ -113,7 +150,7 @@ enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
 /// Where records go and what people see.
 struct OutputOptions: ParsableArguments {
     @Option(name: .customLong("sink"), help: ArgumentHelp(
-        "Where records go: SCHEME[:TARGET], repeatable (csv:out.csv, ndjson:-, ndjson:+log.ndjson, summary, summary-json:stats.json, exec:'jq -c .'). Default: ndjson:- when stdout is not a terminal, and summary on stderr unless -q. 'offer-cancel sinks' lists the schemes.",
+        "Where records go: SCHEME[:TARGET], repeatable (csv:out.csv, ndjson:-, ndjson:+log.ndjson, summary, summary-json:stats.json, exec:'jq -c .'). Default: ndjson:- when stdout is not a terminal (else a file offer-cancel-DATE-TIME.ndjson here), and summary on stderr unless -q. 'offer-cancel sinks' lists the schemes.",
         valueName: "spec"))
     var sinks: [String] = []
 
@@ -128,6 +165,9 @@ struct OutputOptions: ParsableArguments {
 
     @Option(name: .customLong("sink-option"), help: ArgumentHelp("KEY=VALUE for custom sinks, repeatable.", valueName: "key=value"))
     var sinkOptions: [String] = []
+
+    @Flag(help: "Send without keeping a record per offer (no csv, ndjson or exec sink is needed); the summary still counts.")
+    var noRecords = false
 
     @Flag(name: .shortAndLong, help: "No summary or progress unless asked for with --sink or --progress.")
     var quiet = false

@@ -7,9 +7,12 @@ import Testing
 /// in-flight counts) mean something only when they do not compete with each other.
 @Suite(.serialized) enum EndToEnd {}
 
-/// The built executables, beside the test bundle in the build's products directory.
+/// The built executables, beside the test bundle in the build's products directory — or in
+/// `OFFER_CANCEL_BINARIES`, to run these tests against another build (an older release, to
+/// show a test fails there).
 enum Binaries {
     static let directory: URL = {
+        if let override = ProcessInfo.processInfo.environment["OFFER_CANCEL_BINARIES"] { return URL(fileURLWithPath: override) }
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: exe).deletingLastPathComponent()
     }()
@@ -56,6 +59,10 @@ final class MockProcess {
 
     deinit {
         process.interrupt()
+        // A stalled request holds a graceful shutdown for as long as it stalls: wait a little, then kill.
+        let deadline = Date().addingTimeInterval(3)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
@@ -137,4 +144,90 @@ final class IDFile {
 
 func outcomeCounts(_ records: [JSONValue]) -> [String: Int] {
     records.reduce(into: [:]) { $0[$1["outcome"]?.string ?? "?", default: 0] += 1 }
+}
+
+/// The `offer-cancel` binary running in the background, watched while it runs: its output
+/// files can be read and signals sent before it ends.
+final class LiveRun {
+    let process = Process()
+    let out = NSTemporaryDirectory() + "live-\(UUID().uuidString).out"
+    var err: String { out + ".err" }
+
+    /// Foundation starts the child as the leader of a process group of its own (as a shell
+    /// starts a job), so ``signalGroup(_:)`` reaches it and every child that stays in its group.
+    /// - Parameter stdin: the child's standard input (`nil`: /dev/null).
+    init(_ arguments: [String], environment: [String: String] = ["ARKANE_TOKEN": "mock-token"], stdin: FileHandle? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: try Binaries.path("offer-cancel"))
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARKANE_") }
+        env.merge(environment) { $1 }
+        process.environment = env
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        process.standardInput = stdin ?? FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: out)
+        try? FileManager.default.removeItem(atPath: err)
+    }
+
+    /// Whole lines written to stdout so far.
+    var stdoutLines: [Substring] {
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").dropLast(text.hasSuffix("\n") ? 0 : 1).map { $0 }
+    }
+
+    var stderr: String { (try? String(contentsOfFile: err, encoding: .utf8)) ?? "" }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Signals its whole process group, as a terminal's Ctrl-C does.
+    func signalGroup(_ number: Int32) {
+        precondition(getpgid(process.processIdentifier) == process.processIdentifier, "the child leads its own process group")
+        kill(-process.processIdentifier, number)
+    }
+
+    /// Waits until `condition` holds or `seconds` pass; returns whether it held.
+    @discardableResult
+    func wait(upTo seconds: Double, until condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            if Date() > deadline { return false }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return true
+    }
+
+    /// Waits for the process to end, at most `seconds`; returns how long it took, `nil` if it did not end.
+    func waitForExit(upTo seconds: Double) -> Double? {
+        let start = Date()
+        guard wait(upTo: seconds, until: { !process.isRunning }) else { return nil }
+        process.waitUntilExit()
+        return Date().timeIntervalSince(start)
+    }
+
+    var status: Int32 { process.terminationStatus }
+}
+
+/// Runs `script` with bash (`set -o pipefail` off), the binaries' folder first on PATH.
+func shell(_ script: String, environment: [String: String] = ["ARKANE_TOKEN": "mock-token"]) throws -> (status: Int32, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = ["-c", script]
+    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARKANE_") }
+    env.merge(environment) { $1 }
+    env["PATH"] = Binaries.directory.path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+    process.environment = env
+    let err = Pipe()
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
 }

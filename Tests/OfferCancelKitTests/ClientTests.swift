@@ -77,10 +77,19 @@ import TestSupport
         (409, error("offer.already-closed"), .alreadyClosed, false),
         (409, error("offer.not-cancellable"), .notCancellable, false),
         (400, error("OFFER_ALREADY_CLOSED"), .alreadyClosed, false),
-        (400, error("x", "Offer is in status CLOSING_OFFER"), .alreadyClosed, false),
+        (400, error("x", "Offer is in status CLOSING_OFFER"), .failed, false),  // a message never makes a failure ok
+        (400, error("x", "Offer is already closed"), .failed, false),
         (422, error("x", "Offer is SOLD"), .notCancellable, false),
+        (422, error("x", "Offer is UNSOLD"), .failed, false),                  // whole words only
         (400, error("bad.request"), .failed, false),
         (400, "<html>", .failed, false),
+        (404, "<html><body>Not Found</body></html>", .failed, false),          // a wrong --base-url
+        (404, nil, .failed, false),                                            // an empty 404
+        (403, "", .failed, false),                                             // an empty 403
+        (404, #"{"timestamp":"2024-01-01","status":404,"error":"Not Found","path":"/v2/offers/x/cancel"}"#, .failed, false),  // another service's JSON
+        (403, #"{"message":"Forbidden"}"#, .failed, false),
+        (409, error("x"), .failed, false),                                     // envelope, unknown code, 409 alone says nothing
+        (404, #"{"success":false,"errors":[]}"#, .notFound, false),
         (429, error("rate.limited"), nil, true),
         (503, nil, nil, true),
         (500, error("internal.error"), nil, true),
@@ -211,5 +220,69 @@ import TestSupport
         #expect(Outcome.allCases.filter(\.isOK) == [.cancelled, .alreadyClosed, .duplicate, .dryRun])
         #expect(Outcome.allCases.map(\.rawValue) == ["cancelled", "already_closed", "not_found", "forbidden", "not_cancellable", "failed",
                                                     "invalid_id", "duplicate", "skipped", "dry_run"])
+    }
+}
+
+@Suite struct FailureProbeTests {
+    static func record(_ outcome: Outcome, status: Int? = 404, code: String? = nil, attempts: Int = 1) -> CancelRecord {
+        var record = CancelRecord(seq: 1, source: "-", line: 1, offerId: "x", outcome: outcome)
+        record.httpStatus = status
+        record.errorCode = code
+        record.attempts = attempts
+        return record
+    }
+
+    /// `(replies, window, trips at)`: the index of the record that stops the run, if any.
+    @Test(arguments: [
+        ([record(.failed)] + Array(repeating: record(.failed), count: 19), 20, 19 as Int?),
+        (Array(repeating: record(.failed), count: 19) + [record(.cancelled, status: 200)] + Array(repeating: record(.failed), count: 19), 20, nil),
+        (Array(repeating: record(.failed), count: 10) + Array(repeating: record(.failed, status: 403), count: 15), 20, nil),
+        (Array(repeating: record(.forbidden, status: 403, code: "offer.not-owner"), count: 25), 20, 19),
+        (Array(repeating: record(.notFound, code: "offer.not-found"), count: 5) + [record(.skipped, status: nil, attempts: 0)]
+            + Array(repeating: record(.notFound, code: "offer.not-found"), count: 5), 10, 10),
+        (Array(repeating: record(.failed), count: 50), 0, nil),
+    ] as [([CancelRecord], Int, Int?)])
+    func tripsOnAWindowOfTheSameFailure(records: [CancelRecord], window: Int, tripsAt: Int?) {
+        var probe = FailureProbe(window: window)
+        let trips = records.indices.filter { probe.observe(records[$0]) != nil }
+        #expect(trips.first == tripsAt)
+    }
+
+    @Test func namesTheLikelyFix() {
+        var probe = FailureProbe(window: 1)
+        var record = Self.record(.failed)
+        record.errorMessage = "HTTP 404 without the API's error envelope: check --base-url"
+        #expect(probe.observe(record)?.contains("check --base-url") == true)
+        var forbidden = FailureProbe(window: 1)
+        #expect(forbidden.observe(Self.record(.forbidden, status: 403, code: "offer.not-owner"))?.contains("--retry-outcomes forbidden") == true)
+    }
+}
+
+@Suite struct ResumeLogTests {
+    @Test func retriedOutcomesAreNotSettledAndLocalItemsMatchBySeq() throws {
+        let scratch = try Scratch()
+        let ids = (1...3).map { String(format: "00000000-0000-4000-8000-%012d", $0) }
+        let log = try scratch.file("log.ndjson", [
+            #"{"seq":1,"source":"ids.txt","offerId":"\#(ids[0])","outcome":"cancelled"}"#,
+            #"{"seq":2,"source":"ids.txt","offerId":"\#(ids[1])","outcome":"forbidden"}"#,
+            #"{"seq":3,"source":"ids.txt","offerId":"junk","outcome":"invalid_id"}"#,
+            #"{"seq":4,"source":"ids.txt","offerId":"\#(ids[0])","outcome":"duplicate"}"#,
+            #"{"seq":5,"source":"ids.txt","offerId":"\#(ids[2])","outcome":"failed"}"#,
+            #"{"seq":6,"source":"ids.txt","offerId":"\#(ids[2])","outc"#,
+        ].joined(separator: "\n"))
+        let validator = try IDValidator()
+        let resume = try ResumeLog(path: log, validator: validator, retrying: [.forbidden])
+        #expect(resume.records == 5 && resume.unreadableLines == 1)
+        #expect(resume.settledOutcome(of: try validator.validate(ids[0]).get()) == .cancelled)
+        #expect(resume.settledOutcome(of: try validator.validate(ids[1]).get()) == nil, "forbidden is retried")
+        #expect(resume.settledOutcome(of: try validator.validate(ids[2]).get()) == nil, "failed is never settled")
+        #expect(resume.matches(inputs: ["ids.txt", "more.txt"]) && !resume.matches(inputs: ["other.txt"]))
+        #expect(resume.localOutcome(seq: 3) == .invalidID && resume.localOutcome(seq: 4) == .duplicate && resume.localOutcome(seq: 1) == nil)
+    }
+
+    @Test func aFileOfNoRecordsIsNotALog() throws {
+        let scratch = try Scratch()
+        let csv = try scratch.file("x.csv", "seq,offerId,outcome\n1,a,cancelled\n")
+        #expect(throws: InputError.self) { try ResumeLog(path: csv, validator: try IDValidator()) }
     }
 }

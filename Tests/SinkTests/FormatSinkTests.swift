@@ -144,7 +144,7 @@ import TestSupport
         #expect(lines.first?.hasPrefix("offer-cancel: 30 records in 2.00 s") == true)
         #expect(lines.first?.contains("interrupted") == true)
         let labels = lines.dropFirst().map { $0.split(separator: " ").first.map(String.init) ?? "" }
-        #expect(labels == ["outcomes", "http", "requests", "latency", "errors"])
+        #expect(labels == ["outcomes", "http", "requests", "latency", "confirmed", "errors"])
         #expect(lines[1].contains("cancelled 3"))
         #expect(lines.allSatisfy { $0.count < 160 && !$0.contains("\u{1B}") })
     }

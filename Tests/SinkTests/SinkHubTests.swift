@@ -14,13 +14,14 @@ final class Recorder: Sendable {
 struct RecordingSink: OfferSink {
     let recorder: Recorder
     var failOn: Int?
+    var keepsRecords = true
     var written = 0
 
     func open(_ run: RunInfo) async throws {}
 
     mutating func write(_ record: CancelRecord) async throws {
         written += 1
-        if written == failOn { throw SinkSpecError("disk full at record \(written)") }
+        if written == failOn { throw SinkWriteError("disk full at record \(written)") }
         recorder.records.withLock { $0.append(record.seq) }
     }
 
@@ -42,9 +43,7 @@ final class Messages: Sendable {
         var hub = SinkHub(sinks.map { (name: $0.0, sink: $0.1) }, report: messages.add)
         let info = RunInfo(startedAt: .now(), inputs: [path], baseURL: "-", concurrency: 4, dryRun: true, toolVersion: "test")
         try await hub.open(info)
-        var settings = CancelSettings()
-        settings.dryRun = true
-        return try await CancelPipeline(client: nil, concurrency: 4, settings: settings).run(source: source, hub: &hub, info: info)
+        return try await CancelPipeline(mode: .dryRun, concurrency: 4, settings: CancelSettings()).run(source: source, hub: &hub, info: info)
     }
 
     @Test func aSinkThatThrowsOnItsTenthRecordDoesNotStopTheOthers() async throws {
@@ -68,8 +67,30 @@ final class Messages: Sendable {
         let failing = Recorder(), messages = Messages()
         let result = try await dryRun(500, sinks: [("exec:x", RecordingSink(recorder: failing, failOn: 10))], messages: messages)
         #expect(result.exitStatus == 3)
-        #expect(result.summary.abortReason?.contains("every sink has failed") == true)
+        #expect(result.summary.abortReason?.contains("last record-keeping sink (exec:x)") == true)
         #expect(result.summary.total < 500, "reading stops once nothing can record")
+    }
+
+    /// An aggregate that goes on counting does not keep the run going: records are what matter.
+    @Test func losingTheLastRecordKeeperAbortsWhileAnAggregateIsLeft() async throws {
+        let keeper = Recorder(), aggregate = Recorder(), messages = Messages()
+        let result = try await dryRun(2000, sinks: [
+            ("ndjson:-", RecordingSink(recorder: keeper, failOn: 10)),
+            ("summary", RecordingSink(recorder: aggregate, keepsRecords: false)),
+        ], messages: messages)
+        #expect(result.exitStatus == 3)
+        #expect(result.summary.recordsKept == 9)
+        #expect(result.summary.total < 2000, "reading stops at the loss")
+        let unrecorded = messages.lines.withLock { $0.filter { $0.hasPrefix("not recorded: ") } }
+        #expect(unrecorded.count == result.summary.total - 9, "every record after the loss is reported on its own line")
+        #expect(aggregate.closed.withLock { $0 })
+    }
+
+    @Test func withoutRecordKeepersNothingIsLost() async throws {
+        let aggregate = Recorder(), messages = Messages()
+        let result = try await dryRun(50, sinks: [("summary", RecordingSink(recorder: aggregate, failOn: 5, keepsRecords: false))], messages: messages)
+        #expect(result.exitStatus == 1, "a failing aggregate is reported and dropped, not an abort")
+        #expect(result.summary.total == 50)
     }
 
     @Test func specsParse() throws {

@@ -19,10 +19,20 @@ public struct CredentialsRejected: Error, Sendable, CustomStringConvertible {
     public var description: String { "credentials rejected: \(reason)" }
 }
 
+/// The token endpoint gave no token (unreachable, or not 2xx) for longer than allowed: the
+/// run aborts. Names the endpoint and what went wrong, never the secret.
+public struct TokenUnavailable: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
+
 /// Hands out a bearer token to every request in flight, refreshing a client-credentials
 /// token before it expires and once after a 401 — one refresh at a time, shared by all.
 ///
-/// Never logs or prints a token or secret.
+/// A refresh that fails for want of the endpoint (a network error, a 5xx) is retried with
+/// backoff by that one shared refresh, for up to twice the request timeout (30 s for the
+/// first token, ``prime()``); then every waiting request gets ``TokenUnavailable``. Refused
+/// credentials are never retried. Never logs or prints a token or secret.
 public actor TokenProvider {
     private let credentials: Credentials
     private let client: HTTPClient
@@ -51,8 +61,15 @@ public actor TokenProvider {
             return token
         case .clientCredentials:
             if let current, ContinuousClock.now < current.refreshAt { return current.token }
-            return try await refresh()
+            return try await refresh(allowing: timeout * 2, attemptTimeout: timeout)
         }
+    }
+
+    /// Fetches the first token before the run sends anything: a few attempts within 30 s.
+    /// Throws ``CredentialsRejected`` or ``TokenUnavailable``.
+    public func prime() async throws {
+        guard case .clientCredentials = credentials, current == nil else { return }
+        _ = try await refresh(allowing: .seconds(30), attemptTimeout: min(timeout, .seconds(10)))
     }
 
     /// Called after a 401 with `token`: drops it so the next ``token()`` fetches a new one,
@@ -61,20 +78,59 @@ public actor TokenProvider {
         if current?.token == token { current = nil }
     }
 
-    private func refresh() async throws -> String {
-        if let refreshing { return try await refreshing.value.0 }
+    /// One refresh shared by every caller; a caller whose task is cancelled cancels it (the
+    /// run is being given up).
+    private func refresh(allowing outage: Duration, attemptTimeout: Duration) async throws -> String {
+        if let refreshing { return try await Self.value(of: refreshing).0 }
         guard case .clientCredentials(let id, let secret, let authURL) = credentials else { fatalError("static tokens are not refreshed") }
-        let task = Task { [client, timeout] in try await Self.fetch(id: id, secret: secret, authURL: authURL, client: client, timeout: timeout) }
+        let task = Task { [client] in
+            try await Self.fetchRetrying(id: id, secret: secret, authURL: authURL, client: client, attemptTimeout: attemptTimeout, outage: outage)
+        }
         refreshing = task
         defer { refreshing = nil }
-        let (token, refreshAt) = try await task.value
+        let (token, refreshAt) = try await Self.value(of: task)
         current = (token, refreshAt)
         refreshCount += 1
         return token
     }
 
+    private static func value<T: Sendable>(of task: Task<T, any Error>) async throws -> T {
+        try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+    }
+
+    /// ``fetch`` again after each failure that is not a refusal, with backoff, until `outage` has passed.
+    private static func fetchRetrying(id: String, secret: String, authURL: String, client: HTTPClient,
+                                      attemptTimeout: Duration, outage: Duration) async throws -> (String, ContinuousClock.Instant) {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var delay = Duration.milliseconds(500)
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                return try await fetch(id: id, secret: secret, authURL: authURL, client: client, timeout: attemptTimeout)
+            } catch let rejected as CredentialsRejected {
+                throw rejected
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                let elapsed = clock.now - started
+                guard elapsed + delay + attemptTimeout <= outage || attempts == 1 && elapsed + delay <= outage else {
+                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    throw TokenUnavailable(reason: "cannot get a token from \(tokenURL(authURL)): \(MarketClient.describe(error)) (\(attempts) attempts in \(Int(seconds.rounded())) s)")
+                }
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(8))
+            }
+        }
+    }
+
+    static func tokenURL(_ authURL: String) -> String {
+        authURL.trimmingSlash + "/auth/realms/Arkane/protocol/openid-connect/token"
+    }
+
     private static func fetch(id: String, secret: String, authURL: String, client: HTTPClient, timeout: Duration) async throws -> (String, ContinuousClock.Instant) {
-        var request = HTTPClientRequest(url: authURL.trimmingSlash + "/auth/realms/Arkane/protocol/openid-connect/token")
+        var request = HTTPClientRequest(url: tokenURL(authURL))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "User-Agent", value: MarketClient.userAgent)
@@ -86,11 +142,11 @@ public actor TokenProvider {
             throw CredentialsRejected(reason: "the token endpoint answered \(response.status.code)")
         }
         guard response.status == .ok else {
-            throw MarketClientError.http("token endpoint answered \(response.status.code)")
+            throw MarketClientError.http("HTTP \(response.status.code)")
         }
         let json = try? body.withUnsafeReadableBytes { try JSONValue.parse($0) }
         guard let token = json?["access_token"]?.string, !token.isEmpty else {
-            throw MarketClientError.http("token endpoint reply has no access_token")
+            throw MarketClientError.http("the reply has no access_token")
         }
         let lifetime = json?["expires_in"]?.integer ?? 300
         // Refresh when 80 % of the lifetime has passed (at least 0.5 s early), before any request can meet expiry.

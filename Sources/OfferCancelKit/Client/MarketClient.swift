@@ -45,6 +45,18 @@ public final class MarketClient: Sendable {
         if case .token(let token) = credentials ?? .token("") { staticToken = token } else { staticToken = nil }
     }
 
+    /// Makes sure a token can be had before the first cancel: with client credentials, fetches
+    /// the first one (a few attempts within 30 s). Returns why not, or `nil` when all is well.
+    public func prepare() async -> String? {
+        guard await tokens.canRefresh else { return nil }
+        do {
+            try await tokens.prime()
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
     public func shutdown() async {
         try? await http.shutdown()
     }
@@ -59,8 +71,9 @@ public final class MarketClient: Sendable {
         /// Why the body is not usable JSON (truncated, too large, not JSON), if it is not.
         public var bodyError: String?
         public var transportError: String?
-        /// No request was sent: the credentials were refused when fetching a token.
-        public var credentialsRejected = false
+        /// No request was sent: no token could be had — the credentials were refused, or the
+        /// token endpoint stayed unreachable. The run cannot go on.
+        public var withoutToken = false
         /// The token the request carried, to invalidate after a 401.
         public var token: String?
     }
@@ -99,8 +112,11 @@ public final class MarketClient: Sendable {
                 reply.bodyError = bytes.readableBytes == 0 ? "empty reply body" : "reply is not valid JSON (\(error))"
             }
         } catch let rejected as CredentialsRejected {
-            reply.credentialsRejected = true
+            reply.withoutToken = true
             reply.transportError = rejected.description
+        } catch let unavailable as TokenUnavailable {
+            reply.withoutToken = true
+            reply.transportError = unavailable.description
         } catch is NIOTooManyBytesError {
             reply.bodyError = "reply body larger than \(Self.maxBodyBytes) bytes"
         } catch {
@@ -132,6 +148,7 @@ public final class MarketClient: Sendable {
             }
         }
         if let error = error as? CredentialsRejected { return error.description }
+        if let error = error as? MarketClientError { return error.description }
         return "network error: \(error)"
     }
 

@@ -9,12 +9,18 @@ public actor RateLimiter {
         interval = .nanoseconds(Int64(1e9 / perSecond))
     }
 
-    /// Waits for this caller's slot.
-    public func acquire() async throws {
+    /// Reserves this caller's slot; returns how long to wait for it (zero when it is now).
+    public func reserve() -> Duration {
         let now = ContinuousClock.now
         let slot = max(nextSlot ?? now, now)
         nextSlot = slot + interval
-        if slot > now { try await Task.sleep(until: slot, clock: .continuous) }
+        return slot - now
+    }
+
+    /// Waits for this caller's slot.
+    public func acquire() async throws {
+        let wait = reserve()
+        if wait > .zero { try await Task.sleep(for: wait) }
     }
 
     /// Parses `N/s`, `N/m` or a bare `N` (per second).

@@ -1,5 +1,6 @@
-import Dispatch
+import Foundation
 import JSONStream
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,8 @@ public struct IDSourceOptions {
     public var dedupe = true
     /// Longest line (or CSV record) held whole; longer ones become invalid items.
     public var maxLineLength = 64 * 1024
-    /// `--resume`: IDs an earlier run settled. Items with these IDs are passed over: not
+    /// `--resume`: what an earlier run settled. Items with these IDs (or, reading the same
+    /// inputs, the same `seq` as a logged `invalid_id` or `duplicate`) are passed over: not
     /// sent, and no new record (the log has theirs).
     public var resume: ResumeLog?
 
@@ -31,22 +33,29 @@ public struct IDSourceOptions {
 /// The IDs of a run: every data item of every input, in the order given, as an
 /// `AsyncSequence` of ``InputItem``.
 ///
-/// ``open(_:options:)`` opens every input up front (so a missing file or a CSV without its
-/// ID column is reported before any request), then items are read incrementally, in
-/// batches, on a dedicated queue so blocking reads never hold up Swift's cooperative pool.
-/// Iterate it once.
+/// ``open(_:options:stdin:)`` opens every input up front (so a missing file or a CSV without
+/// its ID column is reported before any request). Items are then read on a thread of the
+/// source's own — blocking `read(2)` never runs on Swift's cooperative pool — and each item
+/// is handed over the moment it is complete, so an ID typed on a terminal or written to a
+/// pipe reaches the run at once while a file is read ahead (at most 1,024 items).
+/// ``stop()`` ends reading at once, even a read waiting on a pipe. Iterate it once.
 public final class IDSource: AsyncSequence, Sendable {
     public typealias Element = InputItem
 
-    private let reader: SerialReader
+    private let reader: InputReader
+    private let queue = ItemQueue(capacity: 1024)
+    private let started = Atomic(false)
 
-    private init(reader: SerialReader) {
+    private init(reader: InputReader) {
         self.reader = reader
     }
+
+    deinit { stop() }
 
     /// Opens `paths` (`-` is stdin; no paths means stdin) and prepares their decoders.
     public static func open(_ paths: [String], options: IDSourceOptions, stdin: Int32 = STDIN_FILENO) throws(InputError) -> IDSource {
         let paths = paths.isEmpty ? ["-"] : paths
+        let wake = try WakePipe()
         var inputs: [(String, any RawItemDecoder)] = []
         var usesStdin = false
         for path in paths {
@@ -55,9 +64,11 @@ public final class IDSource: AsyncSequence, Sendable {
                 usesStdin = true
             }
             let input = try openInput(path, stdin: stdin)
+            if !input.isRegularFile { input.interruptDescriptor = wake.readEnd }
             inputs.append((path, try decoder(for: input, path: path, options: options)))
         }
-        return IDSource(reader: SerialReader(inputs: inputs, options: options))
+        let matchBySeq = options.resume?.matches(inputs: paths) ?? false
+        return IDSource(reader: InputReader(inputs: inputs, options: options, wake: wake, matchBySeq: matchBySeq))
     }
 
     private static func openInput(_ path: String, stdin: Int32) throws(InputError) -> ByteInput {
@@ -81,17 +92,38 @@ public final class IDSource: AsyncSequence, Sendable {
         }
     }
 
-    /// Items passed over because ``IDSourceOptions/resume`` had settled their ID. Read it
-    /// after iterating.
-    public var resumedCount: Int { reader.resumedCount }
+    /// Items passed over because ``IDSourceOptions/resume`` had settled them.
+    public var resumedCount: Int { reader.resumed.withLock { $0.values.reduce(0, +) } }
 
-    public func makeAsyncIterator() -> Iterator {
-        Iterator(reader: reader)
+    /// Items passed over, by the outcome the log gave them.
+    public var resumedByOutcome: [Outcome: Int] { reader.resumed.withLock { $0 } }
+
+    /// Up to `limit` items as soon as at least one is read; empty when every input is
+    /// exhausted or reading was stopped.
+    public func nextBatch(limit: Int) async throws(InputError) -> [InputItem] {
+        if !started.exchange(true, ordering: .acquiringAndReleasing) {
+            let (reader, queue) = (reader, queue)
+            let thread = Thread { reader.run(into: queue) }
+            thread.name = "offer-cancel input"
+            thread.start()
+        }
+        return try await queue.nextBatch(limit: limit)
     }
 
-    /// Hands out items one by one from batches read off the cooperative pool.
+    /// Stops reading at once, also a read that waits on a pipe or terminal. Items not yet
+    /// handed out are never handed out.
+    public func stop() {
+        reader.wake.signal()
+        queue.close()
+    }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(source: self)
+    }
+
+    /// Hands out items one by one from the source's batches.
     public struct Iterator: AsyncIteratorProtocol {
-        let reader: SerialReader
+        let source: IDSource
         var batch: [InputItem] = []
         var index = 0
         var finished = false
@@ -99,7 +131,7 @@ public final class IDSource: AsyncSequence, Sendable {
         public mutating func next() async throws -> InputItem? {
             if index == batch.count {
                 guard !finished else { return nil }
-                batch = try await reader.nextBatch()
+                batch = try await source.nextBatch(limit: 256)
                 index = 0
                 if batch.isEmpty {
                     finished = true
@@ -112,61 +144,84 @@ public final class IDSource: AsyncSequence, Sendable {
     }
 }
 
-/// The decoders and the dedupe set, read in batches on one serial queue.
+/// A pipe whose read end becomes readable when reading must stop.
+final class WakePipe: Sendable {
+    let readEnd: Int32
+    private let writeEnd: Int32
+    private let signalled = Atomic(false)
+
+    init() throws(InputError) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw InputError("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
+        (readEnd, writeEnd) = (fds[0], fds[1])
+    }
+
+    deinit {
+        close(readEnd)
+        close(writeEnd)
+    }
+
+    func signal() {
+        signalled.store(true, ordering: .sequentiallyConsistent)
+        _ = write(writeEnd, "x", 1)
+    }
+
+    var isSignalled: Bool { signalled.load(ordering: .sequentiallyConsistent) }
+}
+
+/// The decoders and the dedupe set, driven by the source's reading thread.
 ///
-/// `@unchecked Sendable` is sound here: every access to the mutable state happens inside a
-/// block on `queue`, a serial queue, so no two threads ever touch it at once.
-final class SerialReader: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "offer-cancel.input")
+/// `@unchecked Sendable` is sound here: the mutable state (decoders, dedupe set, `seq`) is
+/// touched only by the one thread ``IDSource`` starts, once; `resumed` is behind a mutex and
+/// `wake` is immutable.
+final class InputReader: @unchecked Sendable {
     private var inputs: [(name: String, decoder: any RawItemDecoder)]
     private let options: IDSourceOptions
     private var deduplicator = Deduplicator()
     private var seq = 0
-    private var resumed = 0
-    static let batchSize = 256
+    let resumed = Mutex<[Outcome: Int]>([:])
+    let wake: WakePipe
+    private let matchBySeq: Bool
 
-    init(inputs: [(String, any RawItemDecoder)], options: IDSourceOptions) {
+    init(inputs: [(String, any RawItemDecoder)], options: IDSourceOptions, wake: WakePipe, matchBySeq: Bool) {
         self.inputs = inputs.map { (name: $0.0, decoder: $0.1) }
         self.options = options
+        self.wake = wake
+        self.matchBySeq = matchBySeq
     }
 
-    var resumedCount: Int { queue.sync { resumed } }
-
-    /// Up to ``batchSize`` items; empty only when every input is exhausted.
-    func nextBatch() async throws -> [InputItem] {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { () throws(InputError) in try self.readBatch() })
-            }
-        }
-    }
-
-    private func readBatch() throws(InputError) -> [InputItem] {
-        var items: [InputItem] = []
-        items.reserveCapacity(Self.batchSize)
-        while items.count < Self.batchSize, let (name, decoder) = inputs.first {
+    /// Reads every item into `queue` until the inputs end or the queue is closed.
+    func run(into queue: ItemQueue) {
+        while let (name, decoder) = inputs.first {
             let raw: RawItem?
             do {
                 raw = try decoder.next()
             } catch {
+                if wake.isSignalled { break }  // stop() interrupted a read
                 // The input broke off mid-way (an I/O error): say so in a record, go on.
-                raw = .invalid(line: 0, raw: "", "input could not be read further: \(error.message)")
                 inputs.removeFirst()
-                if let raw, let item = judge(raw, source: name) { items.append(item) }
+                if let item = judge(.invalid(line: 0, raw: "", "input could not be read further: \(error.message)"), source: name),
+                   !queue.push(item) { return }
                 continue
             }
             guard let raw else {
                 inputs.removeFirst()
                 continue
             }
-            if let item = judge(raw, source: name) { items.append(item) }
+            if let item = judge(raw, source: name), !queue.push(item) { return }
         }
-        return items
+        queue.finish()
     }
 
-    /// The item `raw` stands for; `nil` when `--resume` says its ID is settled already.
+    /// The item `raw` stands for; `nil` when `--resume` says it is settled already.
     private func judge(_ raw: RawItem, source: String) -> InputItem? {
         seq += 1
+        if matchBySeq, let outcome = options.resume?.localOutcome(seq: seq) {
+            resumed.withLock { $0[outcome, default: 0] += 1 }
+            return nil
+        }
         let disposition: InputItem.Disposition
         if let problem = raw.problem {
             disposition = .invalid(problem)
@@ -175,8 +230,8 @@ final class SerialReader: @unchecked Sendable {
             case .failure(let invalid):
                 disposition = .invalid(invalid)
             case .success(let id):
-                if let resume = options.resume, resume.contains(id) {
-                    resumed += 1
+                if let outcome = options.resume?.settledOutcome(of: id) {
+                    resumed.withLock { $0[outcome, default: 0] += 1 }
                     return nil
                 }
                 disposition = !options.dedupe || deduplicator.insert(id) ? .valid(id) : .duplicate(id)

@@ -1,34 +1,69 @@
 import JSONStream
 
-/// The IDs an earlier run already settled, read from its NDJSON record log (`--resume`).
+/// What an earlier run already settled, read from its NDJSON record log (`--resume`).
 ///
 /// An ID is settled when the API gave a final answer for it: `cancelled`, `already_closed`,
-/// `not_found`, `forbidden` or `not_cancellable`. IDs that `failed`, were `skipped`, or never
-/// reached the log (in flight when the run died) are not settled, and are sent again.
+/// `not_found`, `forbidden` or `not_cancellable` — less the outcomes named to be retried
+/// (`--retry-outcomes`). IDs that `failed`, were `skipped`, or never reached the log (in
+/// flight when the run died) are not settled, and are sent again.
+///
+/// When the run reads the same inputs as the logged one (every source in the log is one of
+/// its inputs), items are also matched by `seq`, so the `invalid_id` and `duplicate` items
+/// the log holds are not recorded a second time.
 public struct ResumeLog {
-    /// Outcomes that need no second request.
-    public static let settledOutcomes: Set<String> = ["cancelled", "already_closed", "not_found", "forbidden", "not_cancellable"]
+    /// Outcomes that need no second request, unless the user asks for one.
+    public static let settledOutcomes: [Outcome] = [.cancelled, .alreadyClosed, .notFound, .forbidden, .notCancellable]
 
-    var settled = DedupeSet()
+    /// Settled IDs, one set per outcome (in ``settledOutcomes`` order, less those retried).
+    private var settled: [(outcome: Outcome, ids: DedupeSet)]
+    /// `seq` of each `invalid_id` and `duplicate` record, with its outcome.
+    private var localSeqs: [Int: Outcome] = [:]
+    /// Sources named by the log's records.
+    public private(set) var sources: Set<String> = []
+    /// Records read.
+    public private(set) var records = 0
     /// Settled IDs found in the log.
     public private(set) var settledCount = 0
     /// Lines of the log that were not records (cut short, or not JSON).
     public private(set) var unreadableLines = 0
 
-    /// Reads `path`; throws if it cannot be opened. IDs are judged by `validator`, as the
-    /// inputs will be.
-    public init(path: String, validator: IDValidator) throws(InputError) {
+    /// Reads `path`. IDs are judged by `validator`, as the inputs will be; IDs with an outcome
+    /// in `retrying` are not settled.
+    /// - Throws: ``InputError`` when the file cannot be read or holds no record.
+    public init(path: String, validator: IDValidator, retrying: Set<Outcome> = []) throws(InputError) {
+        settled = Self.settledOutcomes.filter { !retrying.contains($0) }.map { ($0, DedupeSet()) }
         let input = try InputError.reading { () throws(JSONError) in try ByteInput(path: path) }
         let reader = NDJSONReader(input: input, maxLineLength: 16 * 1024 * 1024)
         while let item = try InputError.reading({ () throws(JSONError) in try reader.next() }) {
-            guard let record = try? item.value.get(), let outcome = record["outcome"]?.string, let offerID = record["offerId"]?.string else {
+            guard let record = try? item.value.get(), let outcomeText = record["outcome"]?.string, let outcome = Outcome(rawValue: outcomeText),
+                  let offerID = record["offerId"]?.string else {
                 unreadableLines += 1
                 continue
             }
-            guard Self.settledOutcomes.contains(outcome), case .success(let id) = validator.validate(offerID) else { continue }
-            if settled.insert(id.key) { settledCount += 1 }
+            records += 1
+            if let source = record["source"]?.string { sources.insert(source) }
+            if outcome == .invalidID || outcome == .duplicate, let seq = record["seq"]?.integer { localSeqs[Int(seq)] = outcome }
+            guard let index = settled.firstIndex(where: { $0.outcome == outcome }), case .success(let id) = validator.validate(offerID) else { continue }
+            if settled[index].ids.insert(id.key) { settledCount += 1 }
+        }
+        guard records > 0 else {
+            throw InputError("--resume \(path): no readable record in it (\(unreadableLines) lines): not an NDJSON record log written by --sink ndjson:…")
         }
     }
 
-    func contains(_ id: OfferID) -> Bool { settled.contains(id.key) }
+    /// The outcome that settled `id`, if the log settled it.
+    func settledOutcome(of id: OfferID) -> Outcome? {
+        settled.first { $0.ids.contains(id.key) }?.outcome
+    }
+
+    /// Whether a run reading `inputs` reads the logged run's inputs, so its items can be
+    /// matched by `seq`.
+    func matches(inputs: [String]) -> Bool {
+        sources.isSubset(of: inputs.isEmpty ? ["-"] : inputs)
+    }
+
+    /// The outcome the log recorded for the local item `seq` (`invalid_id`, `duplicate`).
+    func localOutcome(seq: Int) -> Outcome? {
+        localSeqs[seq]
+    }
 }

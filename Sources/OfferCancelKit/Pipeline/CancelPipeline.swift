@@ -1,39 +1,3 @@
-import Synchronization
-
-/// Live counters of a run, for a progress line. Safe to read from any task.
-public final class RunProgress: Sendable {
-    /// The counters at one moment.
-    public struct Snapshot: Sendable {
-        /// Records emitted so far.
-        public var done = 0
-        /// Of those, records in the failed class.
-        public var failures = 0
-        /// Items read so far; the total once ``inputFinished``.
-        public var read = 0
-        public var inputFinished = false
-        public var inFlight = 0
-    }
-
-    private let state = Mutex(Snapshot())
-
-    public init() {}
-
-    public var snapshot: Snapshot { state.withLock { $0 } }
-
-    func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
-}
-
-/// Asks a run to stop reading input (SIGINT, SIGTERM); requests in flight still finish.
-public final class StopSignal: Sendable {
-    private let stopped = Mutex(false)
-
-    public init() {}
-
-    public func stop() { stopped.withLock { $0 = true } }
-
-    public var isStopped: Bool { stopped.withLock { $0 } }
-}
-
 /// How a run ended.
 public struct RunResult: Sendable {
     public var summary: RunSummary
@@ -45,118 +9,215 @@ public struct RunResult: Sendable {
 /// The run: reads items, keeps at most `concurrency` cancels in flight in a TaskGroup that is
 /// topped up as children finish, and hands every record to the sinks from this one task.
 ///
-/// Invalid and duplicate items become records at once, in reading order with the rest.
-/// Because the sinks are written from the task that also tops up the group, a slow sink holds
-/// back new requests (back-pressure) instead of piling records up in memory.
+/// The loop waits on whichever comes first — items read, a request finished, the run halted,
+/// the grace period over — so records are written while the input waits, and a stop is acted
+/// on at once. Invalid and duplicate items become records as they are read. Because the sinks
+/// are written from the task that also tops up the group, a slow sink holds back new requests
+/// (back-pressure) instead of piling records up in memory.
 public struct CancelPipeline: Sendable {
+    /// What the run does with valid IDs.
+    public enum Mode: Sendable {
+        /// Cancel them through this client.
+        case send(MarketClient)
+        /// Send nothing; record each as `dry_run`.
+        case dryRun
+    }
+
+    public let mode: Mode
     public let concurrency: Int
     public let settings: CancelSettings
-    let client: MarketClient?
     /// Stop after this many failed-class records (`--max-failures`).
     public let maxFailures: Int?
+    /// How long requests in flight may take to finish once the run halts (`--grace`).
+    public let grace: Duration
+    /// Stop when this many replies in a row fail the same way (`--probe`; 0: never).
+    public let probe: Int
 
-    public init(client: MarketClient?, concurrency: Int, settings: CancelSettings, maxFailures: Int? = nil) {
-        self.client = client
+    public init(mode: Mode, concurrency: Int, settings: CancelSettings, maxFailures: Int? = nil, grace: Duration = .seconds(10), probe: Int = 20) {
+        self.mode = mode
         self.concurrency = max(1, concurrency)
         self.settings = settings
         self.maxFailures = maxFailures
+        self.grace = grace
+        self.probe = max(0, probe)
     }
+
+    /// What the loop waits for.
+    private enum Event: Sendable {
+        case items([InputItem])
+        /// A cancel is done (its worker's record).
+        case sent(CancelRecord, OfferID)
+        /// A confirmation is done.
+        case confirmed(CancelRecord)
+        case halted
+        case graceOver
+    }
+
+    /// Accepted cancels waiting for CLOSED at most; beyond it, reading waits (memory stays bounded).
+    static let confirmationBacklog = 20_000
 
     public func run(
         source: IDSource,
         hub: inout SinkHub,
         info: RunInfo,
-        stop: StopSignal = StopSignal(),
+        control: RunControl = RunControl(),
         progress: RunProgress = RunProgress()
     ) async throws -> RunResult {
-        let abort = AbortFlag()
-        // A dry run has no worker: every valid ID becomes a dry_run record below.
-        let worker = settings.dryRun ? nil : client.map { CancelWorker(client: $0, limiter: settings.ratePerSecond.map { RateLimiter(perSecond: $0) }, settings: settings, abort: abort) }
-        var emitter = Emitter(hub: hub, progress: progress, abort: abort, maxFailures: maxFailures)
-        var iterator = source.makeAsyncIterator()
-        var inputDone = false
+        let limiter = settings.ratePerSecond.map { RateLimiter(perSecond: $0) }
+        var worker: CancelWorker?
+        var confirmation: ConfirmationStage?
+        if case .send(let client) = mode {
+            worker = CancelWorker(client: client, limiter: limiter, settings: settings, control: control)
+            if settings.confirm {
+                confirmation = ConfirmationStage(client: client, limiter: limiter, control: control, timeout: settings.confirmTimeout,
+                                                 concurrency: settings.confirmConcurrency)
+            }
+        }
+        var emitter = Emitter(hub: hub, progress: progress, control: control, maxFailures: maxFailures, probe: FailureProbe(window: probe))
+        let (concurrency, grace) = (concurrency, grace)
 
-        try await withThrowingTaskGroup(of: CancelRecord.self) { group in
+        control.onReadingStopped { source.stop() }
+        // The first token before the first cancel: refused or unreachable credentials abort
+        // a run that has sent nothing (every item is then recorded skipped).
+        if case .send(let client) = mode, let failure = await client.prepare() { control.abort(failure) }
+        try await withThrowingTaskGroup(of: Event.self) { group in
             var inFlight = 0
+            var confirming = 0
+            var reading = false
+            var inputDone = false
+            var finishing = false
+            group.addTask {
+                await control.wait(until: .halted)
+                return .halted
+            }
             while true {
-                // Top up: read until the group is full, the input ends, or the run must stop.
-                while inFlight < concurrency, !inputDone, !stop.isStopped, !emitter.sinksGone {
-                    guard let item = try await iterator.next() else {
-                        inputDone = true
-                        progress.update { $0.inputFinished = true }
-                        break
-                    }
-                    progress.update { $0.read += 1 }
-                    switch item.disposition {
-                    case .invalid(let reason):
-                        var record = CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: item.raw, outcome: .invalidID)
-                        record.errorMessage = reason.reason
-                        await emitter.emit(record)
-                    case .duplicate(let id):
-                        var record = CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .duplicate)
-                        record.errorMessage = "seen earlier in this run; not sent"
-                        await emitter.emit(record)
-                    case .valid(let id):
-                        if let reason = abort.abortReason {
-                            var record = CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .skipped)
-                            record.errorMessage = "not sent: \(reason)"
-                            await emitter.emit(record)
-                        } else if let worker {
-                            group.addTask { await worker.process(item, id: id) }
-                            inFlight += 1
-                        } else {
-                            var record = CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .dryRun)
-                            record.startedAt = .now()
-                            record.finishedAt = record.startedAt
-                            await emitter.emit(record)
-                        }
-                    }
+                // Read while there is room; after an abort, read on (the rest becomes skipped).
+                if !reading, !inputDone, !control.isReadingStopped, inFlight < concurrency || control.isHalted,
+                   confirming < Self.confirmationBacklog {
+                    reading = true
+                    let room = control.isHalted ? 256 : concurrency - inFlight
+                    group.addTask { .items(try await source.nextBatch(limit: room)) }
                 }
                 progress.update { $0.inFlight = inFlight }
-                guard inFlight > 0, let record = try await group.next() else { break }
-                inFlight -= 1
-                await emitter.emit(record)
+                if !finishing, !reading, inFlight == 0, confirming == 0, inputDone || control.isReadingStopped {
+                    finishing = true
+                    group.cancelAll()  // the halt watcher and grace timer; nothing else is left
+                }
+                guard let event = try await group.next() else { break }
+                switch event {
+                case .items(let batch):
+                    reading = false
+                    if batch.isEmpty {
+                        inputDone = true
+                        progress.update { $0.inputFinished = true }
+                    }
+                    for item in batch {
+                        progress.update { $0.read += 1 }
+                        if case .valid(let id) = item.disposition, let worker, !control.isHalted {
+                            group.addTask { .sent(await worker.process(item, id: id), id) }
+                            inFlight += 1
+                        } else {
+                            await emitter.emit(Self.localRecord(for: item, dryRun: worker == nil, control: control))
+                        }
+                    }
+                case .sent(let record, let id):
+                    inFlight -= 1
+                    if let confirmation, record.outcome == .cancelled {
+                        confirming += 1
+                        group.addTask { .confirmed(await confirmation.confirm(record, id: id)) }
+                    } else {
+                        await emitter.emit(record)
+                    }
+                case .confirmed(let record):
+                    confirming -= 1
+                    await emitter.emit(record)
+                case .halted:
+                    if !finishing {
+                        group.addTask {
+                            if await control.sleep(for: grace, unless: .graceOver) { control.endGrace() }
+                            return .graceOver
+                        }
+                    }
+                case .graceOver:
+                    // Requests still in flight are given up: their workers see the cancellation.
+                    if !finishing, control.phase == .graceOver { group.cancelAll() }
+                }
             }
         }
         let summary = RunSummary(
             startedAt: info.startedAt,
             finishedAt: .now(),
             counts: emitter.counts,
-            interrupted: stop.isStopped,
-            abortReason: abort.abortReason
+            interrupted: control.isReadingStopped && control.abortReason == nil,
+            abortReason: control.abortReason,
+            recordsKept: emitter.hub.recordsKept,
+            unrecordedActedOn: emitter.unrecordedActedOn,
+            confirmed: emitter.confirmed,
+            unconfirmed: emitter.unconfirmed
         )
         hub = emitter.hub
         await hub.close(summary)
-        let status: Int32 = abort.abortReason != nil ? 3 : (summary.failures > 0 || !hub.failedSinks.isEmpty ? 1 : 0)
+        let status: Int32 = control.abortReason != nil ? 3 : (summary.failures > 0 || summary.unconfirmed > 0 || !hub.failedSinks.isEmpty ? 1 : 0)
         return RunResult(summary: summary, exitStatus: status)
+    }
+
+    /// The record of an item that is not sent: invalid, duplicate, a dry run, or read after
+    /// the run halted.
+    private static func localRecord(for item: InputItem, dryRun: Bool, control: RunControl) -> CancelRecord {
+        var record = CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: item.offerID?.text ?? item.raw, outcome: .skipped)
+        switch item.disposition {
+        case .invalid(let reason):
+            record.outcome = .invalidID
+            record.errorMessage = reason.reason
+        case .duplicate:
+            record.outcome = .duplicate
+            record.errorMessage = "seen earlier in this run; not sent"
+        case .valid:
+            if dryRun && !control.isHalted {
+                record.outcome = .dryRun
+                record.startedAt = .now()
+                record.finishedAt = record.startedAt
+            } else {
+                record.errorMessage = "not sent: " + (control.abortReason ?? "the run was interrupted")
+            }
+        }
+        return record
     }
 }
 
-/// Counts and forwards records; trips the abort on `--max-failures` or when no sink is left.
+/// Counts and forwards records; trips the abort on `--max-failures`, on a systematic failure
+/// (`--probe`), or when the last record-keeping sink is lost.
 private struct Emitter {
     var hub: SinkHub
     let progress: RunProgress
-    let abort: AbortFlag
+    let control: RunControl
     let maxFailures: Int?
+    var probe: FailureProbe
     var counts: [Outcome: Int] = [:]
     var failures = 0
-    var sinksGone = false
+    /// Records of offers acted on (sent at least once) that no record-keeping sink holds.
+    var unrecordedActedOn = 0
+    /// With `--confirm`: accepted cancels seen CLOSED in time, and not.
+    var confirmed = 0
+    var unconfirmed = 0
 
     mutating func emit(_ record: CancelRecord) async {
         counts[record.outcome, default: 0] += 1
         if !record.outcome.isOK { failures += 1 }
+        if record.confirmed == true { confirmed += 1 } else if record.confirmed == false { unconfirmed += 1 }
         progress.update {
             $0.done += 1
             if !record.outcome.isOK { $0.failures += 1 }
         }
         if let maxFailures, failures >= maxFailures {
-            abort.abort("--max-failures \(maxFailures) reached")
+            control.abort("--max-failures \(maxFailures) reached")
         }
+        if !control.isHalted, let reason = probe.observe(record) { control.abort(reason) }
         do {
             try await hub.write(record)
         } catch {
-            sinksGone = true
-            abort.abort(error.description)
+            control.abort(error.description, stopReading: true)
         }
+        if hub.recordKeepingLost, record.attempts > 0 { unrecordedActedOn += 1 }
     }
 }

@@ -1,41 +1,31 @@
 import JSONStream
-import Synchronization
 
 /// What a run does to each valid ID (besides the concurrency, which the pipeline owns).
 public struct CancelSettings: Sendable {
     public var retry = RetryPolicy()
     /// `--rate`: requests per second across the run; `nil` for no limit.
     public var ratePerSecond: Double?
-    public var dryRun = false
     /// `--confirm`: poll `GET /offers/{id}` after an accepted cancel until CLOSED.
     public var confirm = false
     public var confirmTimeout: Duration = .seconds(30)
+    /// `--confirm-concurrency`: confirmation polls in flight at most.
+    public var confirmConcurrency = 4
 
     public init() {}
 }
 
-/// Set once when the run must stop sending (credentials rejected, too many failures, every
-/// sink gone); read by every task.
-public final class AbortFlag: Sendable {
-    private let reason = Mutex<String?>(nil)
-
-    public init() {}
-
-    /// Records the first reason; later ones are ignored.
-    public func abort(_ why: String) {
-        reason.withLock { if $0 == nil { $0 = why } }
-    }
-
-    public var abortReason: String? { reason.withLock { $0 } }
-}
-
-/// Cancels one ID: rate limit, request, classification, retries, token refresh, and the
-/// optional confirmation poll. Safe to call from many tasks at once.
+/// Cancels one ID: rate limit, request, classification, retries, token refresh. Safe to call
+/// from many tasks at once. (`--confirm` is the ``ConfirmationStage``'s.)
+///
+/// Nothing new starts once the run halts (``RunControl``): no first attempt, retry or
+/// backoff — waits end at once. A request already on the wire finishes, unless
+/// the task is cancelled (the grace period is over): then the record says the cancel may or
+/// may not have been applied.
 struct CancelWorker: Sendable {
     let client: MarketClient
     let limiter: RateLimiter?
     let settings: CancelSettings
-    let abort: AbortFlag
+    let control: RunControl
 
     func process(_ item: InputItem, id: OfferID) async -> CancelRecord {
         var record = CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .failed)
@@ -45,18 +35,24 @@ struct CancelWorker: Sendable {
         var refreshedAfter401 = false
         var attempt = 0
         while true {
-            if let reason = abort.abortReason, record.attempts == 0 {
-                record.outcome = .skipped
-                record.errorMessage = "not sent: \(reason)"
+            if let limiter { _ = await control.sleep(for: await limiter.reserve()) }
+            if control.isHalted {
+                halted(&record)
                 break
             }
             attempt += 1
-            try? await limiter?.acquire()
             let reply = await client.send(.cancel(id))
-            if reply.credentialsRejected {
+            if Task.isCancelled {
+                record.attempts = attempt
+                record.outcome = .failed
+                record.httpStatus = reply.status
+                record.errorMessage = "interrupted after the grace period with the request in flight: the cancel may or may not have been applied (--resume sends it again)"
+                break
+            }
+            if reply.withoutToken {
                 // Nothing was sent this time: skipped if nothing was sent at all, else failed.
-                let message = reply.transportError ?? "credentials rejected"
-                abort.abort(message)
+                let message = reply.transportError ?? "no token"
+                control.abort(message)
                 record.outcome = record.attempts == 0 ? .skipped : .failed
                 record.errorMessage = record.attempts == 0 ? "not sent: \(message)" : message
                 break
@@ -74,7 +70,7 @@ struct CancelWorker: Sendable {
                 record.errorCode = verdict.errorCode
                 record.traceCode = verdict.traceCode
                 record.errorMessage = "credentials rejected (HTTP 401)" + (verdict.errorMessage.map { ": \($0)" } ?? "")
-                abort.abort("credentials rejected: the API answered 401 Unauthorized")
+                control.abort("credentials rejected: the API answered 401 Unauthorized")
                 break
             }
             let verdict = ReplyClassifier.classify(reply)
@@ -92,10 +88,10 @@ struct CancelWorker: Sendable {
                 record.errorMessage = "gave up after \(attempt) attempts: " + (verdict.errorMessage ?? "no usable reply")
                 break
             }
-            try? await Task.sleep(for: delay)
-        }
-        if settings.confirm, record.outcome == .cancelled {
-            await confirm(id, into: &record)
+            guard await control.sleep(for: delay) else {
+                halted(&record)
+                break
+            }
         }
         record.finishedAt = .now()
         if record.attempts > 0 {
@@ -104,23 +100,15 @@ struct CancelWorker: Sendable {
         return record
     }
 
-    /// Polls the offer with backoff until it is CLOSED or the confirm timeout passes.
-    private func confirm(_ id: OfferID, into record: inout CancelRecord) async {
-        let deadline = ContinuousClock.now + settings.confirmTimeout
-        var wait = Duration.milliseconds(100)
-        record.confirmed = false
-        while ContinuousClock.now < deadline {
-            try? await Task.sleep(for: min(wait, deadline - ContinuousClock.now))
-            wait = min(wait * 2, .seconds(2))
-            try? await limiter?.acquire()
-            let reply = await client.send(.offer(id))
-            if let status = reply.body?["result"]?["status"]?.string {
-                record.offerStatus = status
-                if status == "CLOSED" {
-                    record.confirmed = true
-                    return
-                }
-            }
+    /// Ends `record` because the run halted before its next attempt.
+    private func halted(_ record: inout CancelRecord) {
+        let reason = control.abortReason ?? "the run was interrupted"
+        if record.attempts == 0 {
+            record.outcome = .skipped
+            record.errorMessage = "not sent: \(reason)"
+        } else {
+            record.outcome = .failed
+            record.errorMessage = "not retried after \(record.attempts) attempts (\(reason))" + (record.errorMessage.map { ": \($0)" } ?? "")
         }
     }
 }

@@ -1,8 +1,15 @@
 import Foundation
 import JSONStream
 
-/// Reads a cancel reply into an outcome: HTTP status first, the API's error code second,
-/// the error message third. Keeps the raw code, message and trace code for the record.
+/// Reads a cancel reply into an outcome by what the API said, not by the status line alone.
+///
+/// A reply is the API's answer only when its body is the API's envelope. A 200 needs
+/// `"success": true`; a 4xx names an offer's fate (`not_found`, `forbidden`, `already_closed`,
+/// `not_cancellable`) only when its body is the error envelope `{"success":false,"errors":[…]}`
+/// — the known error code first, the status second, the message (whole words) last, and the
+/// message can only ever name a failure. A 4xx without the envelope (an HTML page, an empty
+/// body, another service's JSON) is `failed` with the likely cause: the request went astray.
+/// 429, 5xx, timeouts and broken replies are retried. Raw code, message and trace code are kept.
 enum ReplyClassifier {
     /// The verdict on one reply.
     struct Verdict {
@@ -27,13 +34,10 @@ enum ReplyClassifier {
         guard let status = reply.status else {
             return Verdict(outcome: nil, retryable: true, errorCode: nil, errorMessage: reply.transportError ?? reply.bodyError)
         }
-        let error = reply.body?["errors"]?[0]
+        let envelope = reply.body.flatMap(ErrorEnvelope.init)
         var verdict = Verdict(
-            outcome: nil,
-            retryable: false,
-            errorCode: error?["code"]?.scalarText,
-            errorMessage: error?["message"]?.string,
-            traceCode: error?["traceCode"]?.scalarText
+            outcome: nil, retryable: false,
+            errorCode: envelope?.code, errorMessage: envelope?.message, traceCode: envelope?.traceCode
         )
         if status == 200 {
             guard let body = reply.body else {
@@ -55,13 +59,23 @@ enum ReplyClassifier {
             verdict.errorMessage = verdict.errorMessage ?? reply.bodyError ?? "HTTP \(status)"
             return verdict
         }
-        switch status {
-        case 404: verdict.outcome = .notFound
-        case 403: verdict.outcome = .forbidden
-        default: verdict.outcome = byCode(verdict.errorCode) ?? byMessage(verdict.errorMessage) ?? .failed
+        guard envelope != nil else {
+            verdict.outcome = .failed
+            verdict.errorMessage = "HTTP \(status) without the API's error envelope: " + likelyCause(status: status)
+            return verdict
         }
-        if verdict.errorMessage == nil { verdict.errorMessage = reply.bodyError ?? "HTTP \(status)" }
+        verdict.outcome = byCode(verdict.errorCode) ?? byStatus(status) ?? byMessage(verdict.errorMessage) ?? .failed
+        if verdict.errorMessage == nil { verdict.errorMessage = "HTTP \(status)" }
         return verdict
+    }
+
+    /// What a 4xx that is not the API's answer most likely means.
+    static func likelyCause(status: Int) -> String {
+        switch status {
+        case 404, 405: "check --base-url"
+        case 401, 403: "check --base-url and the credentials"
+        default: "check --base-url (a proxy or another service answered)"
+        }
     }
 
     private static func byCode(_ code: String?) -> Outcome? {
@@ -70,13 +84,40 @@ enum ReplyClassifier {
         let normalized = code.lowercased().replacingOccurrences(of: "_", with: "-")
         if normalized.contains("already-closed") || normalized.contains("already-cancel") { return .alreadyClosed }
         if normalized.contains("not-cancellable") || normalized.contains("not-cancelable") { return .notCancellable }
+        if normalized.hasSuffix("not-found") { return .notFound }
+        if normalized.hasSuffix("not-owner") || normalized.hasSuffix("forbidden") { return .forbidden }
         return nil
     }
 
+    private static func byStatus(_ status: Int) -> Outcome? {
+        switch status {
+        case 404: .notFound
+        case 403: .forbidden
+        default: nil
+        }
+    }
+
+    /// The message as a last resort: whole words only, and only failures — a message can
+    /// never make a reply count as done.
     private static func byMessage(_ message: String?) -> Outcome? {
-        guard let message = message?.uppercased() else { return nil }
-        if message.contains("CLOSING_OFFER") || message.contains("CLOSED") { return .alreadyClosed }
-        if ["SOLD", "REFUSED", "TERMINATED"].contains(where: message.contains) { return .notCancellable }
-        return nil
+        guard let message else { return nil }
+        let words = Set(message.uppercased().split { !($0.isLetter || $0 == "_") })
+        return words.isDisjoint(with: ["SOLD", "REFUSED", "TERMINATED"]) ? nil : .notCancellable
+    }
+}
+
+/// The API's error envelope, `{"success": false, "errors": [{"code", "traceCode", "message"}, …]}`.
+struct ErrorEnvelope {
+    var code: String?
+    var message: String?
+    var traceCode: String?
+
+    /// `nil` unless `body` is the envelope: `success` false and an `errors` array.
+    init?(_ body: JSONValue) {
+        guard body["success"]?.bool == false, let errors = body["errors"], errors.kind == .array else { return nil }
+        let first = errors[0]
+        code = first?["code"]?.scalarText
+        message = first?["message"]?.string
+        traceCode = first?["traceCode"]?.scalarText
     }
 }

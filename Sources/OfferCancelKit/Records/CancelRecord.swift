@@ -34,6 +34,9 @@ public struct CancelRecord: Sendable {
     public var traceCode: String?
     /// With `--confirm`: whether the offer was seen CLOSED in time.
     public var confirmed: Bool?
+    /// With `--confirm`: milliseconds from the accepted cancel to the offer seen CLOSED (for
+    /// the summaries; not a record field).
+    public var confirmationMs: Double?
     /// The reply's whole `offer` object, for sinks that embed it (`--include-offer`).
     public var offer: JSONValue?
 

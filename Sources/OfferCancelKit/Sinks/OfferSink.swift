@@ -5,10 +5,22 @@
 /// locks. A sink that is slow slows the run (back-pressure); it never loses records.
 ///
 /// Report set-up problems (an unwritable path) by throwing from the factory or from `open`;
-/// the command then stops with exit status 2 before any request is sent. An error thrown from
-/// `write` or `close` is reported once on stderr and the sink is dropped while the others go
-/// on; never `fatalError` on the write path.
+/// the command then stops with exit status 2 before any request is sent. A factory must not
+/// create or truncate anything: the configuration is checked whole first, then `open` is
+/// called. Open files through ``SinkOutput`` — it claims its file in ``SinkContext/targets``
+/// so that a sink can never write over an input, the `--resume` log or another sink's file,
+/// and it only touches the file in its own `open()`.
+///
+/// An error thrown from `write` or `close` is reported once on stderr and the sink is
+/// dropped while the others go on; never `fatalError` on the write path. When the last sink
+/// that ``keepsRecords`` is dropped, the run stops sending at once (exit 3).
 public protocol OfferSink {
+    /// Whether this sink keeps one record per offer somewhere a person or program can read
+    /// later (a file, a pipe, a database) — `true` for csv, ndjson and exec; `false` for
+    /// aggregates such as summary. A run that sends needs at least one such sink (or
+    /// `--no-records`), and stops sending when the last one fails.
+    var keepsRecords: Bool { get }
+
     /// Called once, before the first record, with facts about the run.
     mutating func open(_ run: RunInfo) async throws
 
@@ -47,17 +59,31 @@ public struct RunSummary: Sendable {
     public var finishedAt: Timestamp
     /// Records by outcome; every record of the run is counted once.
     public var counts: [Outcome: Int]
-    /// SIGINT or SIGTERM stopped the run before all input was read.
+    /// SIGINT or SIGTERM stopped the run before all input was read (not set when aborted).
     public var interrupted: Bool
-    /// Why the run was aborted (credentials rejected, `--max-failures`), if it was.
+    /// Why the run was aborted (credentials rejected, `--max-failures`, the last
+    /// record-keeping sink lost), if it was.
     public var abortReason: String?
+    /// Records that reached at least one record-keeping sink.
+    public var recordsKept: Int
+    /// Offers acted on (a request was sent) whose record reached no record-keeping sink:
+    /// those in flight when the last one was lost. Their outcomes were reported on stderr.
+    public var unrecordedActedOn: Int
+    /// With `--confirm`: accepted cancels seen CLOSED in time, and those not (exit status 1).
+    public var confirmed: Int
+    public var unconfirmed: Int
 
-    public init(startedAt: Timestamp, finishedAt: Timestamp, counts: [Outcome: Int], interrupted: Bool, abortReason: String?) {
+    public init(startedAt: Timestamp, finishedAt: Timestamp, counts: [Outcome: Int], interrupted: Bool, abortReason: String?,
+                recordsKept: Int = 0, unrecordedActedOn: Int = 0, confirmed: Int = 0, unconfirmed: Int = 0) {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.counts = counts
         self.interrupted = interrupted
         self.abortReason = abortReason
+        self.recordsKept = recordsKept
+        self.unrecordedActedOn = unrecordedActedOn
+        self.confirmed = confirmed
+        self.unconfirmed = unconfirmed
     }
 
     public var total: Int { counts.values.reduce(0, +) }

@@ -1,23 +1,36 @@
 /// Fans each record out to every sink, in order, from the one task that drives the run.
 ///
 /// A sink whose `write` or `close` throws is reported once (through `report`) and dropped;
-/// the others go on. When the last sink has been dropped, ``write(_:)`` throws
-/// ``SinkHubError/noSinkLeft`` so the run can abort rather than cancel offers unrecorded.
+/// the others go on. Unlike swift-log's `MultiplexLogHandler`, the hub cares which sinks are
+/// left: when the last **record-keeping** sink (``OfferSink/keepsRecords``) has been dropped,
+/// ``write(_:)`` throws ``SinkHubError/recordKeepingLost(sink:reason:)`` so the run stops
+/// sending, and from then on every record is also reported as one line (offer ID and
+/// outcome), so no offer acted on is unknown.
 public struct SinkHub {
     private var sinks: [(name: String, sink: any OfferSink)]
     private let report: @Sendable (String) -> Void
     /// Names of sinks dropped after an error.
     public private(set) var failedSinks: [String] = []
+    /// Records that reached at least one record-keeping sink.
+    public private(set) var recordsKept = 0
+    /// True once record-keeping sinks were there and none is left.
+    public private(set) var recordKeepingLost = false
 
     /// - Parameters:
     ///   - sinks: each sink with the spec it was made from, for messages.
-    ///   - report: where to say that a sink failed (stderr in the command).
+    ///   - report: where to say that a sink failed, and what was not recorded (stderr).
     public init(_ sinks: [(name: String, sink: any OfferSink)], report: @escaping @Sendable (String) -> Void) {
         self.sinks = sinks
         self.report = report
     }
 
     public var isEmpty: Bool { sinks.isEmpty }
+
+    /// Whether a sink that keeps per-offer records is left.
+    public var hasRecordKeeper: Bool { sinks.contains { $0.sink.keepsRecords } }
+
+    /// Names of the sinks left, in order.
+    public var names: [String] { sinks.map(\.name) }
 
     /// Opens every sink; a failure here is a set-up error and is thrown as is.
     public mutating func open(_ run: RunInfo) async throws {
@@ -31,24 +44,38 @@ public struct SinkHub {
     }
 
     public mutating func write(_ record: CancelRecord) async throws(SinkHubError) {
-        await forEachSink(moment: "record \(record.seq)") { try await $0.write(record) }
-        if sinks.isEmpty && !failedSinks.isEmpty { throw .noSinkLeft }
+        let hadKeeper = hasRecordKeeper
+        var kept = false
+        var lost: (name: String, reason: String)?
+        var index = 0
+        while index < sinks.count {
+            do {
+                try await sinks[index].sink.write(record)
+                if sinks[index].sink.keepsRecords { kept = true }
+                index += 1
+            } catch {
+                if sinks[index].sink.keepsRecords { lost = (sinks[index].name, "\(error)") }
+                drop(at: index, error: error, during: "record \(record.seq)")
+            }
+        }
+        if kept { recordsKept += 1 }
+        guard hadKeeper || recordKeepingLost, !kept else { return }
+        report("not recorded: \(record.source):\(record.line) \(record.offerId) \(record.outcome.rawValue)")
+        if !recordKeepingLost, let lost {
+            recordKeepingLost = true
+            throw .recordKeepingLost(sink: lost.name, reason: lost.reason)
+        }
     }
 
     /// Closes every sink that is left; failures are reported, not thrown.
     public mutating func close(_ summary: RunSummary) async {
-        await forEachSink(moment: "close") { try await $0.close(summary) }
-    }
-
-    /// Calls `body` on each sink in order, dropping (and reporting) those that throw.
-    private mutating func forEachSink(moment: @autoclosure () -> String, _ body: (inout any OfferSink) async throws -> Void) async {
         var index = 0
         while index < sinks.count {
             do {
-                try await body(&sinks[index].sink)
+                try await sinks[index].sink.close(summary)
                 index += 1
             } catch {
-                drop(at: index, error: error, during: moment())
+                drop(at: index, error: error, during: "close")
             }
         }
     }
@@ -61,15 +88,16 @@ public struct SinkHub {
     }
 }
 
-/// Why the hub could not go on: a sink that would not open (exit 2), or none left (exit 3).
+/// Why the hub could not go on: a sink that would not open (exit 2), or the last
+/// record-keeping sink lost (exit 3).
 public enum SinkHubError: Error, CustomStringConvertible {
     case openFailed(sink: String, reason: String)
-    case noSinkLeft
+    case recordKeepingLost(sink: String, reason: String)
 
     public var description: String {
         switch self {
         case .openFailed(let sink, let reason): "cannot open sink \(sink): \(reason)"
-        case .noSinkLeft: "every sink has failed; stopping so that no offer is cancelled unrecorded"
+        case .recordKeepingLost(let sink, _): "the last record-keeping sink (\(sink)) failed; stopped sending so that no offer is cancelled unrecorded"
         }
     }
 }

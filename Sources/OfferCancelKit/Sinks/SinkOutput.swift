@@ -6,46 +6,141 @@ import Glibc
 import Darwin
 #endif
 
-/// Where a streaming sink writes: stdout (`-`), a file created or truncated (`PATH`), or a
-/// file appended to (`+PATH`, created if missing). Every ``write(_:)`` hands all its bytes to the kernel before it
-/// returns, so a crash leaves only whole lines behind.
+/// Where a sink writes: stdout (`-`), a file created or truncated (`PATH`), or a file
+/// appended to (`+PATH`, created if missing). The API a sink — built-in or custom — opens its
+/// target through, with the run's guarantees:
+///
+/// - **Nothing is touched before the run is valid.** `init` only checks the target and claims
+///   it in ``SinkContext/targets`` (so it cannot be an input, the `--resume` log unless
+///   appending, or another sink's file); the file is created or truncated by ``open()``,
+///   which the sink calls from its own `open(_:)`.
+/// - **Whole lines.** Every ``write(_:)`` hands all its bytes to the kernel before it
+///   returns; when a write to a file fails half-way (a full disk), the file is cut back to
+///   where the write began, so a later reader never sees half a record. Appending to a file
+///   whose last line is torn first ends that line.
+/// - ``replaceWhole(with:)`` writes a whole-file output (a summary, a report) through a
+///   temporary sibling and a rename, so readers see the old file or the new one.
 public final class SinkOutput {
+    /// The file's path, or `stdout`.
     public let name: String
+    private let path: String?
+    private let appending: Bool
+    private let scheme: String
+    private var fd: Int32 = -1
+    /// Bytes in the file once everything written so far is there (regular files only).
+    private var size: off_t = 0
+    private var isRegularFile = false
     /// True when appending (`+PATH`) to a file that already held data: a sink with a header
-    /// row should not write it again.
-    public let continuesExistingFile: Bool
-    private let fd: Int32
-    private let ownsDescriptor: Bool
+    /// row should not write it again. Known after ``open()``.
+    public private(set) var continuesExistingFile = false
 
-    /// Opens `target` (see the type's description). Throws ``SinkSpecError`` with the
-    /// system's reason when the file cannot be opened.
-    public init(target: String?, scheme: String) throws(SinkSpecError) {
+    /// Checks and claims `target` (`nil` or `-` for stdout, `PATH`, `+PATH`) for the sink
+    /// `scheme` in `context`'s targets. Touches no file.
+    /// - Throws: ``SinkSpecError`` for an empty path, a missing folder, or a file the run
+    ///   already uses otherwise.
+    public init(target: String?, scheme: String, context: SinkContext) throws(SinkSpecError) {
         let target = target ?? "-"
+        self.scheme = scheme
         if target == "-" {
             name = "stdout"
-            fd = STDOUT_FILENO
-            ownsDescriptor = false
-            continuesExistingFile = false
+            path = nil
+            appending = false
+            try context.targets.claimWrite("-", for: "\(scheme):-", appending: false)
             return
         }
-        let append = target.hasPrefix("+")
-        let path = append ? String(target.dropFirst()) : target
+        appending = target.hasPrefix("+")
+        let path = appending ? String(target.dropFirst()) : target
         guard !path.isEmpty else { throw SinkSpecError("\(scheme): empty path") }
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
-        let opened = open(path, flags, 0o644)
-        guard opened >= 0 else { throw SinkSpecError("\(scheme):\(target): \(String(cString: strerror(errno)))") }
+        try context.targets.claimWrite(path, for: "\(scheme):\(target)", appending: appending)
+        self.path = path
         name = path
-        fd = opened
-        ownsDescriptor = true
-        var info = stat()
-        continuesExistingFile = append && fstat(opened, &info) == 0 && info.st_size > 0
     }
 
     deinit {
-        if ownsDescriptor { close(fd) }
+        if path != nil, fd >= 0 { close(fd) }
     }
 
-    public func write(_ bytes: [UInt8]) throws(JSONError) {
-        try writeAll(bytes, to: fd)
+    /// Opens the target: stdout as it is, a file created, truncated or appended to. Call it
+    /// from the sink's `open(_:)`; ``write(_:)`` calls it if the sink did not.
+    public func open() throws(SinkSpecError) {
+        guard fd < 0 else { return }
+        guard let path else {
+            fd = STDOUT_FILENO
+            return
+        }
+        let tornTail = appending && Self.lastByte(of: path).map { $0 != 0x0A } == true
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (appending ? O_APPEND : O_TRUNC)
+        let opened = openFile(path, flags, 0o644)
+        guard opened >= 0 else { throw SinkSpecError("\(scheme):\(appending ? "+" : "")\(path): \(String(cString: strerror(errno)))") }
+        fd = opened
+        var info = stat()
+        if fstat(opened, &info) == 0 {
+            isRegularFile = info.st_mode & S_IFMT == S_IFREG
+            size = isRegularFile ? info.st_size : 0
+            continuesExistingFile = appending && info.st_size > 0
+        }
+        if tornTail {
+            do { try write([0x0A]) } catch { throw SinkSpecError("\(scheme):+\(path): cannot end its torn last line: \(error)") }
+        }
     }
+
+    /// Writes all of `bytes`, or — for a file — nothing: a failed write is cut back off.
+    /// - Throws: ``SinkWriteError`` with the system's reason.
+    public func write(_ bytes: [UInt8]) throws(SinkWriteError) {
+        if fd < 0 {
+            do { try open() } catch { throw SinkWriteError(error.message) }
+        }
+        do {
+            try writeAll(bytes, to: fd)
+            size += off_t(bytes.count)
+        } catch {
+            if isRegularFile { _ = ftruncate(fd, size) }
+            throw SinkWriteError("\(name): \(error.text)")
+        }
+    }
+
+    /// Replaces the target's whole content with `bytes` (stdout: writes them), through a
+    /// temporary file beside it and a rename.
+    public func replaceWhole(with bytes: [UInt8]) throws(SinkWriteError) {
+        guard let path else { return try write(bytes) }
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = openFile(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SinkWriteError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        do {
+            try writeAll(bytes, to: fd)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw SinkWriteError("cannot write \(temporary): \(error.text)")
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw SinkWriteError("cannot rename \(temporary) to \(path): \(reason)")
+        }
+    }
+
+    /// The last byte of the file at `path`; `nil` when it is empty, missing or unreadable.
+    private static func lastByte(of path: String) -> UInt8? {
+        let fd = openFile(path, O_RDONLY | O_CLOEXEC, 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > 0 else { return nil }
+        var byte: UInt8 = 0
+        return pread(fd, &byte, 1, info.st_size - 1) == 1 ? byte : nil
+    }
+}
+
+/// A sink could not write (a full disk, a closed pipe, a command that exited).
+public struct SinkWriteError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// `open(2)`, reachable by that name from inside ``SinkOutput`` (whose own `open()` hides it).
+private func openFile(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
+    open(path, flags, mode)
 }

@@ -31,11 +31,15 @@ public struct SinkContext: Sendable {
     public var noColor = false
     /// Extra options for custom sinks, `--sink-option KEY=VALUE`.
     public var options: [String: String] = [:]
+    /// The run's files by identity; ``SinkOutput`` claims each sink's target here so that no
+    /// two users share a file. Shared by every copy of the context.
+    public var targets = SinkTargets()
 
     public init() {}
 }
 
-/// A bad sink spec or target; the command exits 2 with this message.
+/// A bad sink spec or target, found before anything is sent; the command exits 2 with this
+/// message. Failures while the run goes on are ``SinkWriteError``s.
 public struct SinkSpecError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }

@@ -13,8 +13,9 @@ public struct CSVSink: OfferSink {
     private let fields: [CancelRecord.Field]
     private var row: [UInt8] = []
 
-    /// Throws ``SinkSpecError`` for an unknown column or an unwritable path.
-    public init(target: String?, columns: [String]? = nil) throws {
+    /// Checks the columns and claims `target` in `context`; the file is made by `open`.
+    /// Throws ``SinkSpecError`` for an unknown column or a target the run cannot use.
+    public init(target: String?, columns: [String]? = nil, context: SinkContext = SinkContext()) throws {
         let columns = columns ?? CancelRecord.fieldNames
         fields = try columns.map { name in
             guard let field = CancelRecord.field(named: name) else {
@@ -24,10 +25,14 @@ public struct CSVSink: OfferSink {
         }
         guard !columns.isEmpty else { throw SinkSpecError("csv: --csv-columns names no column") }
         self.columns = columns
-        output = try SinkOutput(target: target, scheme: "csv")
+        output = try SinkOutput(target: target, scheme: "csv", context: context)
     }
 
+    /// Every row is a record.
+    public var keepsRecords: Bool { true }
+
     public mutating func open(_ run: RunInfo) async throws {
+        try output.open()
         if !output.continuesExistingFile { try writeRow(columns) }
     }
 
@@ -67,7 +72,7 @@ public struct CSVSink: OfferSink {
     /// Adds the `csv` scheme.
     public static func register(in registry: inout SinkRegistry) {
         registry.register("csv", targetUsage: "PATH|+PATH|-", help: "a spreadsheet: header row, RFC 4180 quoting (--csv-columns picks columns)") { spec, context in
-            try CSVSink(target: spec.target, columns: context.csvColumns)
+            try CSVSink(target: spec.target, columns: context.csvColumns, context: context)
         }
     }
 }

@@ -9,8 +9,12 @@ import SystemPackage
 /// `exec:COMMAND`: the records as NDJSON on the standard input of `/bin/sh -c COMMAND`,
 /// whose stdout and stderr are the tool's own — so `exec:'jq -c . > out.ndjson'` works.
 ///
-/// Writes are back-pressured: a slow command slows the run instead of filling memory. If the
-/// command dies (or exits non-zero), the sink reports it and is dropped; other sinks go on.
+/// The command must be found before the run starts (its first word, on `PATH`). It runs in a
+/// process group of its own, so a terminal's Ctrl-C reaches the tool, which then finishes and
+/// hands the command its last records and end of input; its environment has no `ARKANE_*`
+/// variable (no secret reaches it). Writes are back-pressured: a slow command slows the run
+/// instead of filling memory. If the command dies (or exits non-zero), the sink reports it
+/// and is dropped; if it was the last record-keeping sink, the run stops sending.
 public struct ExecSink: OfferSink {
     public let command: String
     private let includeOffer: Bool
@@ -23,17 +27,52 @@ public struct ExecSink: OfferSink {
         guard !command.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw SinkSpecError("exec needs a command: exec:'COMMAND'")
         }
+        if let missing = Self.missingProgram(in: command) {
+            throw SinkSpecError("exec:'\(command)': \(missing): command not found")
+        }
         self.command = command
         self.includeOffer = includeOffer
+    }
+
+    /// Every line is a record, handed to the command.
+    public var keepsRecords: Bool { true }
+
+    /// The command's first word when it is a program that cannot be found (not a path to an
+    /// executable, not on `PATH`); `nil` when it is found or is shell syntax the check leaves
+    /// to the shell (a builtin, an assignment, a group).
+    static func missingProgram(in command: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        guard let word = command.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.map(String.init),
+              !word.contains(where: { "=$`'\"(){};&|<>*?[~\\".contains($0) }),
+              !shellBuiltins.contains(word) else { return nil }
+        if word.contains("/") { return FileManager.default.isExecutableFile(atPath: word) ? nil : word }
+        let folders = (path ?? "/usr/bin:/bin").split(separator: ":", omittingEmptySubsequences: false)
+        let found = folders.contains { FileManager.default.isExecutableFile(atPath: "\($0.isEmpty ? "." : String($0))/\(word)") }
+        return found ? nil : word
+    }
+
+    private static let shellBuiltins: Set<String> = [
+        ".", ":", "[", "alias", "break", "case", "cd", "command", "continue", "echo", "eval", "exec", "exit", "export",
+        "for", "if", "printf", "read", "readonly", "set", "shift", "test", "trap", "true", "false", "ulimit", "umask",
+        "unset", "until", "wait", "while", "!",
+    ]
+
+    /// This process's environment without the tool's secrets (`ARKANE_*`).
+    static var childEnvironment: Environment {
+        let secrets = ProcessInfo.processInfo.environment.keys.filter { $0.hasPrefix("ARKANE_") }
+        return .inherit.updating(Dictionary(uniqueKeysWithValues: secrets.map { (Environment.Key(stringLiteral: $0), String?.none) }))
     }
 
     public mutating func open(_ run: RunInfo) async throws {
         let (command, lines, failure) = (command, lines, failure)
         child = Task {
             do {
+                var options = PlatformOptions()
+                options.processGroupID = 0  // its own group: a terminal's Ctrl-C is the tool's to handle
                 let result = try await Subprocess.run(
                     .path("/bin/sh"),
                     arguments: ["-c", command],
+                    environment: Self.childEnvironment,
+                    platformOptions: options,
                     input: .inputWriter,
                     output: .currentStandardOutput,
                     error: .currentStandardError
@@ -61,18 +100,18 @@ public struct ExecSink: OfferSink {
     }
 
     public mutating func write(_ record: CancelRecord) async throws {
-        if let reason = failure.reason { throw SinkSpecError("command \"\(command)\" \(reason)") }
+        if let reason = failure.reason { throw SinkWriteError("command \"\(command)\" \(reason)") }
         buffer.removeAll()
         buffer.append(record.json(includeOffer: includeOffer))
         buffer.append(0x0A)
         await lines.send(buffer.bytes)
-        if let reason = failure.reason { throw SinkSpecError("command \"\(command)\" \(reason)") }
+        if let reason = failure.reason { throw SinkWriteError("command \"\(command)\" \(reason)") }
     }
 
     public func close(_ summary: RunSummary) async throws {
         lines.finish()
         _ = await child?.value
-        if let reason = failure.reason { throw SinkSpecError("command \"\(command)\" \(reason)") }
+        if let reason = failure.reason { throw SinkWriteError("command \"\(command)\" \(reason)") }
     }
 
     /// Adds the `exec` scheme.

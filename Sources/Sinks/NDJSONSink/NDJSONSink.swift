@@ -11,12 +11,16 @@ public struct NDJSONSink: OfferSink {
     private let includeOffer: Bool
     private var buffer = JSONWriteBuffer(realPrecision: 15)
 
-    public init(target: String?, includeOffer: Bool) throws {
-        output = try SinkOutput(target: target, scheme: "ndjson")
+    /// Claims `target` in `context`; the file is made by `open`.
+    public init(target: String?, includeOffer: Bool, context: SinkContext = SinkContext()) throws {
+        output = try SinkOutput(target: target, scheme: "ndjson", context: context)
         self.includeOffer = includeOffer
     }
 
-    public func open(_ run: RunInfo) async throws {}
+    /// Every line is a record (the log `--resume` reads).
+    public var keepsRecords: Bool { true }
+
+    public func open(_ run: RunInfo) async throws { try output.open() }
 
     public mutating func write(_ record: CancelRecord) async throws {
         buffer.removeAll()
@@ -30,7 +34,7 @@ public struct NDJSONSink: OfferSink {
     /// Adds the `ndjson` scheme.
     public static func register(in registry: inout SinkRegistry) {
         registry.register("ndjson", targetUsage: "PATH|+PATH|-", help: "one JSON object per record (default target: stdout; +PATH appends)") { spec, context in
-            try NDJSONSink(target: spec.target, includeOffer: context.includeOffer)
+            try NDJSONSink(target: spec.target, includeOffer: context.includeOffer, context: context)
         }
     }
 }

@@ -12,6 +12,11 @@ public struct RunStatistics: Sendable {
     public private(set) var requests = 0
     /// Latency of IDs that were sent, in microseconds.
     public private(set) var latency = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+    /// With `--confirm`: accepted cancels seen CLOSED in time, and those not.
+    public private(set) var confirmed = 0
+    public private(set) var unconfirmed = 0
+    /// From accepted cancel to CLOSED, in microseconds.
+    public private(set) var confirmation = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
 
     public init() {}
 
@@ -23,7 +28,14 @@ public struct RunStatistics: Sendable {
         requests += record.attempts
         retries += max(0, record.attempts - 1)
         if record.attempts > 0, let latencyMs = record.latencyMs {
-            _ = latency.record(UInt64(max(latencyMs * 1000, 1)))
+            _ = latency.record(Self.micros(latencyMs))
+        }
+        switch record.confirmed {
+        case true?:
+            confirmed += 1
+            if let ms = record.confirmationMs { _ = confirmation.record(Self.micros(ms)) }
+        case false?: unconfirmed += 1
+        case nil: break
         }
     }
 
@@ -34,10 +46,22 @@ public struct RunStatistics: Sendable {
     }
 
     /// Latency percentiles in milliseconds: min, mean, p50, p90, p99, max; `nil` when nothing was sent.
-    public var latencyMs: (min: Double, mean: Double, p50: Double, p90: Double, p99: Double, max: Double)? {
-        guard latency.totalCount > 0 else { return nil }
+    public var latencyMs: Percentiles? { Self.percentiles(latency) }
+
+    /// Confirmation latency percentiles in milliseconds; `nil` when nothing was confirmed.
+    public var confirmationMs: Percentiles? { Self.percentiles(confirmation) }
+
+    /// Milliseconds: min, mean, p50, p90, p99, max.
+    public typealias Percentiles = (min: Double, mean: Double, p50: Double, p90: Double, p99: Double, max: Double)
+
+    private static func percentiles(_ histogram: Histogram<UInt64>) -> Percentiles? {
+        guard histogram.totalCount > 0 else { return nil }
         let ms = { (micros: UInt64) in Double(micros) / 1000 }
-        return (ms(latency.min), latency.mean / 1000, ms(latency.valueAtPercentile(50)), ms(latency.valueAtPercentile(90)),
-                ms(latency.valueAtPercentile(99)), ms(latency.max))
+        return (ms(histogram.min), histogram.mean / 1000, ms(histogram.valueAtPercentile(50)), ms(histogram.valueAtPercentile(90)),
+                ms(histogram.valueAtPercentile(99)), ms(histogram.max))
+    }
+
+    private static func micros(_ ms: Double) -> UInt64 {
+        ms.isFinite ? UInt64(min(max(ms * 1000, 1), 1e15)) : 1
     }
 }

@@ -21,15 +21,26 @@ enum SummaryText {
             lines.append("  http       " + stats.byHTTPStatus.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
         }
         lines.append("  requests   \(stats.requests) sent, \(stats.retries) retries")
-        if let latency = stats.latencyMs {
-            let parts = [("min", latency.min), ("mean", latency.mean), ("p50", latency.p50), ("p90", latency.p90), ("p99", latency.p99), ("max", latency.max)]
-            lines.append("  latency ms " + parts.map { "\($0.0) \(format($0.1, digits: 1))" }.joined(separator: "  "))
+        if summary.unrecordedActedOn > 0 || summary.total > summary.recordsKept && summary.recordsKept > 0 {
+            lines.append("  " + paint("31", "records    \(summary.recordsKept) kept; \(summary.unrecordedActedOn) offers acted on after the record stream was lost (listed above as \"not recorded\")"))
+        }
+        if let latency = stats.latencyMs { lines.append("  latency ms " + percentiles(latency)) }
+        if stats.confirmed + stats.unconfirmed > 0 {
+            var line = "  confirmed  \(stats.confirmed) seen CLOSED"
+            if stats.unconfirmed > 0 { line += ", " + paint("31", "\(stats.unconfirmed) not confirmed in time") }
+            lines.append(line)
+            if let confirmation = stats.confirmationMs { lines.append("  closed ms  " + percentiles(confirmation)) }
         }
         let codes = stats.topErrorCodes()
         if !codes.isEmpty {
             lines.append("  errors     " + codes.map { "\($0.code) ×\($0.count)" }.joined(separator: ", "))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func percentiles(_ values: RunStatistics.Percentiles) -> String {
+        let parts = [("min", values.min), ("mean", values.mean), ("p50", values.p50), ("p90", values.p90), ("p99", values.p99), ("max", values.max)]
+        return parts.map { "\($0.0) \(format($0.1, digits: 1))" }.joined(separator: "  ")
     }
 
     static func format(_ value: Double, digits: Int) -> String {
@@ -49,28 +60,41 @@ enum SummaryText {
 enum SummaryJSON {
     static func render(_ stats: RunStatistics, summary: RunSummary, run: RunInfo?) -> JSONValue {
         let seconds = Double(summary.duration.components.seconds) + Double(summary.duration.components.attoseconds) / 1e18
-        let latency: JSONValue = stats.latencyMs.map { latency in
-            .object([("min", .real(latency.min)), ("mean", .real(latency.mean)), ("p50", .real(latency.p50)),
-                     ("p90", .real(latency.p90)), ("p99", .real(latency.p99)), ("max", .real(latency.max))])
-        } ?? .null
-        return .object([
+        let latency: JSONValue = stats.latencyMs.map(percentiles) ?? .null
+        let confirmation: JSONValue = stats.confirmationMs.map(percentiles) ?? .null
+        let ok = stats.byOutcome.filter { $0.key.isOK }.values.reduce(0, +)
+        let outcomes: [(String, JSONValue)] = Outcome.allCases.map { ($0.rawValue, .integer(Int64(stats.byOutcome[$0] ?? 0))) }
+        let statuses: [(String, JSONValue)] = stats.byHTTPStatus.sorted { $0.key < $1.key }.map { (String($0.key), .integer(Int64($0.value))) }
+        let codes: [JSONValue] = stats.topErrorCodes(10).map { .object([("code", .string($0.code)), ("count", .integer(Int64($0.count)))]) }
+        let members: [(String, JSONValue)] = [
             ("total", .integer(Int64(stats.total))),
-            ("outcomes", .object(Outcome.allCases.map { ($0.rawValue, .integer(Int64(stats.byOutcome[$0] ?? 0))) })),
-            ("ok", .integer(Int64(stats.byOutcome.filter { $0.key.isOK }.values.reduce(0, +)))),
-            ("failed", .integer(Int64(stats.byOutcome.filter { !$0.key.isOK }.values.reduce(0, +)))),
-            ("httpStatus", .object(stats.byHTTPStatus.sorted { $0.key < $1.key }.map { (String($0.key), .integer(Int64($0.value))) })),
-            ("topErrorCodes", .array(stats.topErrorCodes(10).map { .object([("code", .string($0.code)), ("count", .integer(Int64($0.count)))]) })),
+            ("outcomes", .object(outcomes)),
+            ("ok", .integer(Int64(ok))),
+            ("failed", .integer(Int64(stats.total - ok))),
+            ("httpStatus", .object(statuses)),
+            ("topErrorCodes", .array(codes)),
             ("requests", .integer(Int64(stats.requests))),
             ("retries", .integer(Int64(stats.retries))),
             ("latencyMs", latency),
+            ("confirmed", .integer(Int64(stats.confirmed))),
+            ("unconfirmed", .integer(Int64(stats.unconfirmed))),
+            ("confirmationMs", confirmation),
             ("startedAt", .string(summary.startedAt.rfc3339)),
             ("finishedAt", .string(summary.finishedAt.rfc3339)),
             ("durationSeconds", .real(seconds)),
             ("throughputPerSecond", .real(seconds > 0 ? Double(stats.requests) / seconds : 0)),
             ("interrupted", .bool(summary.interrupted)),
             ("abortReason", summary.abortReason.map(JSONValue.string) ?? .null),
+            ("recordsKept", .integer(Int64(summary.recordsKept))),
+            ("unrecordedActedOn", .integer(Int64(summary.unrecordedActedOn))),
             ("baseURL", run.map { .string($0.baseURL) } ?? .null),
             ("dryRun", .bool(run?.dryRun ?? false)),
-        ])
+        ]
+        return .object(members)
+    }
+
+    private static func percentiles(_ values: RunStatistics.Percentiles) -> JSONValue {
+        .object([("min", .real(values.min)), ("mean", .real(values.mean)), ("p50", .real(values.p50)),
+                 ("p90", .real(values.p90)), ("p99", .real(values.p99)), ("max", .real(values.max))])
     }
 }

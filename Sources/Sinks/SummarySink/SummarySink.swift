@@ -1,5 +1,9 @@
-import Foundation
 import JSONStream
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import OfferCancelKit
 
 /// `summary[:PATH|-]` (text, stderr by default) and `summary-json:PATH|-` (one JSON document).
@@ -13,68 +17,50 @@ public struct SummarySink: OfferSink {
     public enum Style: Sendable { case text, json }
 
     private let style: Style
-    private let target: String?
+    /// `nil` for stderr.
+    private let output: SinkOutput?
     private let color: Bool
     private var statistics = RunStatistics()
     private var run: RunInfo?
 
     /// - Parameters:
     ///   - target: a path, `-` for stdout, or `nil` for stderr (text) — JSON needs a target.
+    ///     A path is claimed in `context` and written whole at close.
     ///   - color: ANSI colour in the text (only for a terminal, and never with NO_COLOR).
-    public init(style: Style, target: String?, color: Bool = false) throws {
+    public init(style: Style, target: String?, color: Bool = false, context: SinkContext = SinkContext()) throws {
         if style == .json && target == nil { throw SinkSpecError("summary-json needs a target: summary-json:PATH or summary-json:-") }
-        if let target, target != "-" {
-            let directory = (target as NSString).deletingLastPathComponent
-            var isDirectory: ObjCBool = false
-            if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
-                throw SinkSpecError("\(style == .json ? "summary-json" : "summary"):\(target): no such directory \(directory)")
-            }
-        }
         self.style = style
-        self.target = target
+        output = try target.map { try SinkOutput(target: $0, scheme: style == .json ? "summary-json" : "summary", context: context) }
         self.color = color && style == .text && target == nil
     }
+
+    /// Only totals: a run needs another sink to keep its records.
+    public var keepsRecords: Bool { false }
 
     public mutating func open(_ run: RunInfo) async throws { self.run = run }
 
     public mutating func write(_ record: CancelRecord) async throws { statistics.add(record) }
 
     public func close(_ summary: RunSummary) async throws {
+        let bytes: [UInt8]
         switch style {
-        case .text: try emit(Array(SummaryText.render(statistics, summary: summary, color: color).utf8))
+        case .text: bytes = Array(SummaryText.render(statistics, summary: summary, color: color).utf8)
         case .json:
             var buffer = JSONWriteBuffer()
             buffer.append(SummaryJSON.render(statistics, summary: summary, run: run))
             buffer.append(0x0A)
-            try emit(buffer.bytes)
+            bytes = buffer.bytes
         }
-    }
-
-    private func emit(_ bytes: [UInt8]) throws {
-        switch target {
-        case nil: try writeAll(bytes, to: STDERR_FILENO)
-        case "-": try writeAll(bytes, to: STDOUT_FILENO)
-        case let path?:
-            // Whole-file output: write a sibling temporary file, then rename over the target.
-            let temporary = path + ".tmp-\(getpid())"
-            guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-                throw SinkSpecError("cannot write \(temporary)")
-            }
-            guard rename(temporary, path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                unlink(temporary)
-                throw SinkSpecError("cannot rename \(temporary) to \(path): \(reason)")
-            }
-        }
+        if let output { try output.replaceWhole(with: bytes) } else { try writeAll(bytes, to: STDERR_FILENO) }
     }
 
     /// Adds the `summary` and `summary-json` schemes.
     public static func register(in registry: inout SinkRegistry) {
         registry.register("summary", targetUsage: "PATH|-", help: "totals, status codes, errors, latency percentiles as text (default: stderr)") { spec, context in
-            try SummarySink(style: .text, target: spec.target, color: context.stderrIsTerminal && !context.noColor)
+            try SummarySink(style: .text, target: spec.target, color: context.stderrIsTerminal && !context.noColor, context: context)
         }
-        registry.register("summary-json", targetUsage: "PATH|-", help: "the same statistics as one JSON document, written atomically") { spec, _ in
-            try SummarySink(style: .json, target: spec.target)
+        registry.register("summary-json", targetUsage: "PATH|-", help: "the same statistics as one JSON document, written atomically") { spec, context in
+            try SummarySink(style: .json, target: spec.target, context: context)
         }
     }
 }

@@ -5,23 +5,26 @@ import OfferCancelKit
 /// and a table of the offers that could not be cancelled (the first `failureLimit`).
 ///
 /// Memory stays bounded: only counts and at most `failureLimit` failures are kept. The file
-/// is written whole at close, through a temporary file and a rename.
+/// is written whole at close, through a temporary file and a rename (``SinkOutput``).
 public struct MarkdownReportSink: OfferSink {
     public let path: String
     public let failureLimit: Int
+    private let output: SinkOutput
     private var run: RunInfo?
     private var counts: [Outcome: Int] = [:]
     private var failures: [CancelRecord] = []
     private var unlisted = 0
 
-    public init(path: String, failureLimit: Int = 1000) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
-            throw SinkSpecError("markdown:\(path): no such directory \(directory)")
-        }
+    /// Claims `path` in `context` (a missing folder, or a file the run already uses, is a
+    /// set-up error); nothing is written before `close`.
+    public init(path: String, failureLimit: Int = 1000, context: SinkContext = SinkContext()) throws {
+        output = try SinkOutput(target: path, scheme: "markdown", context: context)
         self.path = path
         self.failureLimit = failureLimit
     }
+
+    /// A report lists only failures: the run needs another sink for its records.
+    public var keepsRecords: Bool { false }
 
     public mutating func open(_ run: RunInfo) async throws {
         self.run = run
@@ -34,9 +37,7 @@ public struct MarkdownReportSink: OfferSink {
     }
 
     public func close(_ summary: RunSummary) async throws {
-        let temporary = path + ".tmp"
-        try Data(render(summary).utf8).write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, path) == 0 else { throw SinkSpecError("markdown: cannot rename \(temporary) to \(path)") }
+        try output.replaceWhole(with: Array(render(summary).utf8))
     }
 
     /// The report's text.
@@ -76,7 +77,7 @@ public struct MarkdownReportSink: OfferSink {
     public static func register(in registry: inout SinkRegistry) {
         registry.register("markdown", targetUsage: "PATH", help: "a Markdown report: totals and the offers not cancelled") { spec, context in
             guard let path = spec.target, !path.isEmpty else { throw SinkSpecError("markdown needs a path: markdown:report.md") }
-            return try MarkdownReportSink(path: path, failureLimit: context.options["markdown.limit"].flatMap(Int.init) ?? 1000)
+            return try MarkdownReportSink(path: path, failureLimit: context.options["markdown.limit"].flatMap(Int.init) ?? 1000, context: context)
         }
     }
 }
