@@ -116,7 +116,7 @@ struct Scaffold {
             public mutating func write(_ record: CancelRecord) async throws {
                 line.removeAll(keepingCapacity: true)
                 let fields = [String(record.seq), record.offerId, record.outcome.rawValue, record.httpStatus.map(String.init) ?? ""]
-                line.append(contentsOf: fields.joined(separator: "\t").utf8)
+                line.append(contentsOf: fields.joined(separator: "\\t").utf8)
                 line.append(0x0A)
                 try output.write(line)
             }

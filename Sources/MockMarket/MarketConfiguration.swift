@@ -76,6 +76,8 @@ public struct MarketConfiguration: Sendable {
         public var truncated = 0.0          // 200 with a truncated JSON body
         public var successFalse = 0.0       // 200 with "success": false
         public var stall = 0.0              // no answer for `stall`
+        public var lostReply = 0.0          // the cancel is applied, then the connection drops
+        public var badGatewayAfterApply = 0.0  // the cancel is applied, then a proxy answers 502
 
         public init() {}
 
@@ -92,6 +94,8 @@ public struct MarketConfiguration: Sendable {
             case .truncated: truncated
             case .successFalse: successFalse
             case .stall: stall
+            case .lostReply: lostReply
+            case .badGatewayAfterApply: badGatewayAfterApply
             }
         }
     }
@@ -107,4 +111,6 @@ public enum FaultKind: String, Sendable, CaseIterable {
     case truncated
     case successFalse = "success-false"
     case stall
+    case lostReply = "lost-reply"
+    case badGatewayAfterApply = "502-after-apply"
 }

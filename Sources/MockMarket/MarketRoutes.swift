@@ -146,6 +146,15 @@ struct MarketRoutes: Sendable {
         case .stall:
             try await Task.sleep(for: configuration.stall)
             return reply(id)
+        case .lostReply:
+            // The fault that matters most to a cancel tool: the backend applied it, the reply never came.
+            _ = reply(id)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(contentLength: 64) { _ in
+                throw MockFault.disconnected
+            })
+        case .badGatewayAfterApply:
+            _ = reply(id)
+            return Self.failure(.badGateway, code: "gateway.bad", message: "Simulated bad gateway after the backend applied the request")
         }
     }
 

@@ -1,12 +1,21 @@
 import JSONStream
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The market's mutable state and its accounting, behind one lock. Every request takes the
 /// lock briefly and never across an `await`.
 final class MarketState: Sendable {
     struct Stats {
         var requests: [String: Int] = [:]
         var cancelCalls: [String: Int] = [:]
+        /// When each offer last received a cancel, in milliseconds since 1970 (to compare with
+        /// records' `finishedAt`).
+        var lastCancelMillis: [String: Double] = [:]
         var cancelReplies: [String: Int] = [:]
         var faults: [String: Int] = [:]
         var inFlight = 0
@@ -192,6 +201,9 @@ final class MarketState: Sendable {
         contents.withLock { contents in
             let now = ContinuousClock.now
             contents.stats.cancelCalls[id, default: 0] += 1
+            var wall = timespec()
+            clock_gettime(CLOCK_REALTIME, &wall)
+            contents.stats.lastCancelMillis[id] = Double(wall.tv_sec) * 1000 + Double(wall.tv_nsec) / 1e6
             contents.stats.firstCancelAt = contents.stats.firstCancelAt ?? now
             contents.stats.lastCancelAt = now
             if let limitedAt = contents.stats.rateLimitedAt.removeValue(forKey: id) {
@@ -253,9 +265,13 @@ final class MarketState: Sendable {
         contents.withLock { contents in
             let stats = contents.stats
             var byStatus: [String: Int] = [:]
+            var statusByID: [(String, JSONValue)] = []
             let now = ContinuousClock.now
-            for id in contents.offers.keys {
-                if let offer = lookup(id: id, in: &contents, now: now) { byStatus[offer.status.rawValue, default: 0] += 1 }
+            for id in contents.offers.keys.sorted() {
+                if let offer = lookup(id: id, in: &contents, now: now) {
+                    byStatus[offer.status.rawValue, default: 0] += 1
+                    statusByID.append((id, .string(offer.status.rawValue)))
+                }
             }
             func counts(_ table: [String: Int]) -> JSONValue {
                 .object(table.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) })
@@ -269,7 +285,9 @@ final class MarketState: Sendable {
                 ("requests", counts(stats.requests)),
                 ("cancelReplies", counts(stats.cancelReplies)),
                 ("cancelCalls", counts(stats.cancelCalls)),
+                ("lastCancelMillis", .object(stats.lastCancelMillis.sorted { $0.key < $1.key }.map { ($0.key, .real($0.value)) })),
                 ("offersByStatus", counts(byStatus)),
+                ("offerStatus", .object(statusByID)),
                 ("faults", counts(stats.faults)),
                 ("inFlight", .integer(Int64(stats.inFlight))),
                 ("maxInFlight", .integer(Int64(stats.maxInFlight))),

@@ -87,7 +87,8 @@ struct CancelCommand: AsyncParsableCommand {
         )
         if output.verbose {
             console.say("offer-cancel \(OfferCancelVersion.current): \(info.inputs.joined(separator: " ")) → \(baseURL), concurrency \(behaviour.concurrency)"
-                + (behaviour.rate.map { ", rate \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))")
+                + (behaviour.rate.map { ", rate \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
+                + "; credentials: \(client.map { Self.describe($0.tokens.credentials) } ?? "none (dry run)")")
         }
         try await setUp(console) { try await hub.open(info) }
 
@@ -209,21 +210,28 @@ struct CancelCommand: AsyncParsableCommand {
         return SinkHub(sinks, report: { console.say("offer-cancel: \($0)") })
     }
 
+    /// Where the credentials come from, secrets redacted (for `-v`).
+    static func describe(_ credentials: Credentials) -> String {
+        switch credentials {
+        case .token: "a bearer token (redacted)"
+        case .clientCredentials(let id, _, let authURL): "client \(id) at \(authURL) (secret redacted)"
+        }
+    }
+
     private func credentials(mock: MockMarketServer?) throws -> Credentials {
         let environment = ProcessInfo.processInfo.environment
         if let path = api.tokenFile {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw MarketClientError.configuration("--token-file \(path): cannot read it")
             }
-            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !token.isEmpty else { throw MarketClientError.configuration("--token-file \(path) is empty") }
-            return .token(token)
+            return .token(try Secret(validating: text.trimmingCharacters(in: .whitespacesAndNewlines), name: "--token-file \(path)"))
         }
-        if let token = environment["ARKANE_TOKEN"], !token.isEmpty { return .token(token) }
+        if let token = environment["ARKANE_TOKEN"], !token.isEmpty { return .token(try Secret(validating: token, name: "ARKANE_TOKEN")) }
         if let id = environment["ARKANE_CLIENT_ID"], let secret = environment["ARKANE_CLIENT_SECRET"], !id.isEmpty, !secret.isEmpty {
-            return .clientCredentials(id: id, secret: secret, authURL: mock?.baseURL ?? api.authURL)
+            _ = try Secret(validating: id, name: "ARKANE_CLIENT_ID")
+            return .clientCredentials(id: id, secret: try Secret(validating: secret, name: "ARKANE_CLIENT_SECRET"), authURL: mock?.baseURL ?? api.authURL)
         }
-        if let mock { return .token(mock.configuration.token) }
+        if let mock { return .token(Secret(mock.configuration.token)) }
         throw MarketClientError.configuration(
             "no credentials: use --token-file, ARKANE_TOKEN, or ARKANE_CLIENT_ID with ARKANE_CLIENT_SECRET (or --mock, or --dry-run)")
     }

@@ -118,7 +118,9 @@ struct BehaviourOptions: ParsableArguments {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
-        guard backoffBase >= 0, backoffCap >= 0 else { throw ValidationError("backoff values must not be negative") }
+        guard (0...86_400_000).contains(backoffBase), (0...86_400_000).contains(backoffCap) else {
+            throw ValidationError("--backoff-base and --backoff-cap: 0 to 86400000 ms")
+        }
         guard retryAfterCap >= 0, confirmTimeout > 0 else { throw ValidationError("--retry-after-cap and --confirm-timeout must not be negative") }
         if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1") }
         guard probe >= 0 else { throw ValidationError("--probe must not be negative (0 turns it off)") }

@@ -48,16 +48,18 @@ struct ArkaneMock: AsyncParsableCommand {
     @Option(help: "Share answered 200 with a truncated JSON body.") var faultTruncated = 0.0
     @Option(help: "Share answered 200 with \"success\": false.") var faultSuccessFalse = 0.0
     @Option(help: "Share that stall for --stall-ms before answering.") var faultStall = 0.0
+    @Option(help: "Share of offer requests applied, then whose connection drops before the reply (a lost reply).") var faultLostReply = 0.0
+    @Option(name: .customLong("fault-502-after-apply"), help: "Share of offer requests applied, then answered 502 (a proxy that lost the backend's reply).") var fault502AfterApply = 0.0
     @Option(help: "Share of token requests answered 503.") var faultToken = 0.0
     @Option(help: "Withdraw the client's credentials after N tokens were issued: token N+1 is refused and every token stops working.") var revokeAfter: Int?
 
     func validate() throws {
         guard tokenLifetime >= 1 else { throw ValidationError("--token-lifetime must be at least 1 second") }
-        let rates = [alreadyClosed, closing, sold, notFound, notOwned, fault500, fault502, fault503, fault429, faultDisconnect, faultTruncated, faultSuccessFalse, faultStall, faultToken]
+        let rates = [alreadyClosed, closing, sold, notFound, notOwned, fault500, fault502, fault503, fault429, faultDisconnect, faultTruncated, faultSuccessFalse, faultStall, faultToken, faultLostReply, fault502AfterApply]
         if let revokeAfter, revokeAfter < 0 { throw ValidationError("--revoke-after must not be negative") }
         guard rates.allSatisfy({ (0...1).contains($0) }) else { throw ValidationError("shares and fault rates must be between 0 and 1") }
         guard alreadyClosed + closing + sold + notFound + notOwned <= 1 else { throw ValidationError("fate shares add up to more than 1") }
-        guard fault500 + fault502 + fault503 + fault429 + faultDisconnect + faultTruncated + faultSuccessFalse + faultStall <= 1 else {
+        guard fault500 + fault502 + fault503 + fault429 + faultDisconnect + faultTruncated + faultSuccessFalse + faultStall + faultLostReply + fault502AfterApply <= 1 else {
             throw ValidationError("fault rates add up to more than 1")
         }
     }
@@ -88,6 +90,8 @@ struct ArkaneMock: AsyncParsableCommand {
         configuration.faults.truncated = faultTruncated
         configuration.faults.successFalse = faultSuccessFalse
         configuration.faults.stall = faultStall
+        configuration.faults.lostReply = faultLostReply
+        configuration.faults.badGatewayAfterApply = fault502AfterApply
         configuration.tokenFaultRate = faultToken
         configuration.revokeAfter = revokeAfter
         if let fixture {

@@ -60,11 +60,17 @@ import TestSupport
             case .truncated: configuration.faults.truncated = Self.rate
             case .successFalse: configuration.faults.successFalse = Self.rate
             case .stall: configuration.faults.stall = Self.rate
+            case .lostReply: configuration.faults.lostReply = Self.rate
+            case .badGatewayAfterApply: configuration.faults.badGatewayAfterApply = Self.rate
             }
         }, timeout: .milliseconds(kind == .stall ? 2_000 : 10_000)) { market in
             let seen = try await Self.observeMany(market, count: requests)
-            let injected = try await market.stats()["faults"]?[kind.rawValue]?.integer ?? -1
+            let stats = try await market.stats()
+            let injected = stats["faults"]?[kind.rawValue]?.integer ?? -1
             Self.verify(kind, seen: seen, injected: Int(injected), requests: requests)
+            if kind == .lostReply || kind == .badGatewayAfterApply {
+                #expect(stats["cancelReplies"]?["cancelled"]?.integer == Int64(requests), "every cancel was applied, the faulty ones too")
+            }
         }
     }
 
@@ -92,13 +98,13 @@ import TestSupport
         let faulty: Int
         switch kind {
         case .internalError: faulty = seen[.status(500), default: 0]
-        case .badGateway: faulty = seen[.status(502), default: 0]
+        case .badGateway, .badGatewayAfterApply: faulty = seen[.status(502), default: 0]
         case .unavailable: faulty = seen[.status(503), default: 0]
         case .rateLimited:
             let dates = seen[.retryAfter(dateForm: true), default: 0], seconds = seen[.retryAfter(dateForm: false), default: 0]
             #expect(dates > 0 && seconds > 0, "both Retry-After forms appear")
             faulty = dates + seconds
-        case .disconnect, .stall: faulty = seen[.transportError, default: 0]
+        case .disconnect, .stall, .lostReply: faulty = seen[.transportError, default: 0]
         case .truncated: faulty = seen[.truncatedBody, default: 0]
         case .successFalse: faulty = seen[.successFalse, default: 0]
         }

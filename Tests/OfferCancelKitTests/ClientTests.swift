@@ -114,14 +114,15 @@ import TestSupport
 }
 
 @Suite struct MarketClientTests {
-    @Test(arguments: ["http://api.example.com", "http://10.0.0.1:8080", "ftp://127.0.0.1", "not a url"])
+    @Test(arguments: ["http://api.example.com", "http://10.0.0.1:8080", "ftp://127.0.0.1", "not a url",
+                      "http://127.0.0.1.nip.io", "http://127.attacker.example", "http://127.0.0.1.example:8080", "http://localhost.attacker.example"])
     func tokensNeverTravelInTheClear(url: String) {
         #expect(throws: MarketClientError.self) {
             _ = try MarketClient(baseURL: url, credentials: .token("t"), concurrency: 1, timeout: .seconds(1))
         }
     }
 
-    @Test(arguments: ["http://127.0.0.1:9", "http://localhost:9", "https://api.arkane.market"])
+    @Test(arguments: ["http://127.0.0.1:9", "http://localhost:9", "http://LOCALHOST:9", "http://127.8.9.10:9", "http://[::1]:9", "https://api.arkane.market"])
     func loopbackAndHTTPSAreAllowed(url: String) async throws {
         let client = try MarketClient(baseURL: url, credentials: .token("t"), concurrency: 1, timeout: .seconds(1))
         await client.shutdown()
@@ -132,6 +133,18 @@ import TestSupport
             _ = try MarketClient(baseURL: "https://api.arkane.market", credentials: .clientCredentials(id: "a", secret: "b", authURL: "http://login.example"),
                                  concurrency: 1, timeout: .seconds(1))
         }
+    }
+
+    /// Hostile or absurd `Retry-After` values: no trap, never more than a day, never negative.
+    @Test(arguments: [("inf", nil), ("-inf", nil), ("nan", nil), ("1e20", Duration.seconds(86_400)), ("-5", nil),
+                      ("99999999999999999999999", .seconds(86_400)), ("Fri, 31 Dec 9999 23:59:59 GMT", .seconds(86_400)), ("", nil)] as [(String, Duration?)])
+    func retryAfterIsRangeChecked(value: String, expected: Duration?) {
+        #expect(MarketClient.parseRetryAfter(value) == expected)
+    }
+
+    @Test func backoffNeverOverflows() {
+        let policy = RetryPolicy(maxAttempts: 100, base: .seconds(86_400), cap: .seconds(86_400 * 1000), retryAfterCap: .seconds(60))
+        #expect(policy.delay(after: 60, retryAfter: nil, unit: 0.999) != nil)
     }
 
     @Test func retryAfterParsesBothForms() throws {
@@ -161,7 +174,7 @@ import TestSupport
             let (market, client) = (harness.server, harness.client)
             let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "mock-secret", authURL: market.baseURL), client: client, timeout: .seconds(5))
             let tokens = try await withThrowingTaskGroup(of: String.self) { group in
-                for _ in 0..<50 { group.addTask { try await provider.token() } }
+                for _ in 0..<50 { group.addTask { try await provider.token().value } }
                 return try await group.reduce(into: Set<String>()) { $0.insert($1) }
             }
             #expect(tokens.count == 1)
@@ -284,5 +297,32 @@ import TestSupport
         let scratch = try Scratch()
         let csv = try scratch.file("x.csv", "seq,offerId,outcome\n1,a,cancelled\n")
         #expect(throws: InputError.self) { try ResumeLog(path: csv, validator: try IDValidator()) }
+    }
+}
+
+@Suite struct SecretTests {
+    @Test func aSecretNeverShows() {
+        let secret = Secret("tok-SECRET")
+        var dumped = ""
+        dump(secret, to: &dumped)
+        var reply = MarketClient.Reply()
+        reply.token = secret
+        var replyDump = ""
+        dump(reply, to: &replyDump)
+        for text in ["\(secret)", String(reflecting: secret), dumped, "\(reply)", String(reflecting: reply), replyDump,
+                     "\(Credentials.clientCredentials(id: "id", secret: secret, authURL: "https://x"))"] {
+            #expect(!text.contains("tok-SECRET"), "\(text)")
+        }
+    }
+
+    @Test(arguments: ["tok-SECRET\r", "tok SECRET", "tok\nSECRET", "\u{7F}tok", "tok\u{00A0}x", ""])
+    func aSecretWithWhitespaceOrControlsIsAConfigurationError(value: String) {
+        let error = #expect(throws: MarketClientError.self) { try Secret(validating: value, name: "ARKANE_TOKEN") }
+        #expect(!"\(String(describing: error))".contains("SECRET"))
+    }
+
+    @Test func aRefusedHeaderValueIsCutOutOfTheError() {
+        struct Refused: Error, CustomStringConvertible { var description: String { #"invalidHeaderFieldValues(["Bearer tok-SECRET"])"# } }
+        #expect(!MarketClient.describe(Refused(), hiding: Secret("tok-SECRET")).contains("tok-SECRET"))
     }
 }

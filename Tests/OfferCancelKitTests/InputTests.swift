@@ -82,6 +82,11 @@ let tortureCases: [TortureCase] = [
           pattern: "[A-Z.]+-?[0-9A-Z]*", expected: ["1:valid:ABC-123", "2:invalid", "3:invalid", "4:invalid"]),
     .init(name: "non-ASCII whitespace and controls never pass", fileName: "ids.txt", bytes: Array("ABC\u{00A0}1\nABC\u{2028}1\nABC\u{0085}1\nABÇ1\n".utf8),
           pattern: ".+", expected: ["1:invalid", "2:invalid", "3:invalid", "4:valid:ABÇ1"]),
+    .init(name: "dot segments are invalid under any pattern", fileName: "ids.txt", bytes: Array(".\n..\n...\na.b\n".utf8),
+          pattern: ".*", expected: ["1:invalid", "2:invalid", "3:invalid", "4:valid:a.b"]),
+    .init(name: "a UUID under a custom pattern is folded to lower case, and dedupes", fileName: "ids.txt",
+          bytes: Array("AAAAAAAA-0000-4000-8000-000000000001\naaaaaaaa-0000-4000-8000-000000000001\n".utf8),
+          pattern: "[0-9A-Fa-f-]+", expected: ["1:valid:aaaaaaaa-0000-4000-8000-000000000001", "2:duplicate:aaaaaaaa-0000-4000-8000-000000000001"]),
 ]
 
 @Suite struct InputTests {

@@ -7,9 +7,9 @@ import NIOHTTP1
 /// How requests are authorised.
 public enum Credentials: Sendable {
     /// A bearer token used as is (`--token-file`, `ARKANE_TOKEN`).
-    case token(String)
+    case token(Secret)
     /// OAuth2 client credentials exchanged at `{authURL}/auth/realms/Arkane/protocol/openid-connect/token`.
-    case clientCredentials(id: String, secret: String, authURL: String)
+    case clientCredentials(id: String, secret: Secret, authURL: String)
 }
 
 /// The credentials were refused (a rejected client secret, or a static token the API
@@ -34,11 +34,12 @@ public struct TokenUnavailable: Error, Sendable, CustomStringConvertible {
 /// first token, ``prime()``); then every waiting request gets ``TokenUnavailable``. Refused
 /// credentials are never retried. Never logs or prints a token or secret.
 public actor TokenProvider {
-    private let credentials: Credentials
+    /// What tokens are made from (its secrets print redacted).
+    public nonisolated let credentials: Credentials
     private let client: HTTPClient
     private let timeout: Duration
-    private var current: (token: String, refreshAt: ContinuousClock.Instant)?
-    private var refreshing: Task<(String, ContinuousClock.Instant), any Error>?
+    private var current: (token: Secret, refreshAt: ContinuousClock.Instant)?
+    private var refreshing: Task<(Secret, ContinuousClock.Instant), any Error>?
     /// Tokens fetched so far (for tests and the verbose log).
     public private(set) var refreshCount = 0
 
@@ -55,7 +56,7 @@ public actor TokenProvider {
     }
 
     /// A token that is valid now (as far as its lifetime says).
-    public func token() async throws -> String {
+    public func token() async throws -> Secret {
         switch credentials {
         case .token(let token):
             return token
@@ -74,13 +75,13 @@ public actor TokenProvider {
 
     /// Called after a 401 with `token`: drops it so the next ``token()`` fetches a new one,
     /// unless another request already did.
-    public func invalidate(_ token: String) {
+    public func invalidate(_ token: Secret) {
         if current?.token == token { current = nil }
     }
 
     /// One refresh shared by every caller; a caller whose task is cancelled cancels it (the
     /// run is being given up).
-    private func refresh(allowing outage: Duration, attemptTimeout: Duration) async throws -> String {
+    private func refresh(allowing outage: Duration, attemptTimeout: Duration) async throws -> Secret {
         if let refreshing { return try await Self.value(of: refreshing).0 }
         guard case .clientCredentials(let id, let secret, let authURL) = credentials else { fatalError("static tokens are not refreshed") }
         let task = Task { [client] in
@@ -99,8 +100,8 @@ public actor TokenProvider {
     }
 
     /// ``fetch`` again after each failure that is not a refusal, with backoff, until `outage` has passed.
-    private static func fetchRetrying(id: String, secret: String, authURL: String, client: HTTPClient,
-                                      attemptTimeout: Duration, outage: Duration) async throws -> (String, ContinuousClock.Instant) {
+    private static func fetchRetrying(id: String, secret: Secret, authURL: String, client: HTTPClient,
+                                      attemptTimeout: Duration, outage: Duration) async throws -> (Secret, ContinuousClock.Instant) {
         let clock = ContinuousClock()
         let started = clock.now
         var delay = Duration.milliseconds(500)
@@ -129,12 +130,12 @@ public actor TokenProvider {
         authURL.trimmingSlash + "/auth/realms/Arkane/protocol/openid-connect/token"
     }
 
-    private static func fetch(id: String, secret: String, authURL: String, client: HTTPClient, timeout: Duration) async throws -> (String, ContinuousClock.Instant) {
+    private static func fetch(id: String, secret: Secret, authURL: String, client: HTTPClient, timeout: Duration) async throws -> (Secret, ContinuousClock.Instant) {
         var request = HTTPClientRequest(url: tokenURL(authURL))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "User-Agent", value: MarketClient.userAgent)
-        let form = "grant_type=client_credentials&client_id=\(id.formEncoded)&client_secret=\(secret.formEncoded)"
+        let form = "grant_type=client_credentials&client_id=\(id.formEncoded)&client_secret=\(secret.value.formEncoded)"
         request.body = .bytes(ByteBuffer(string: form))
         let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
         let body = try await response.body.collect(upTo: 1 << 20)
@@ -145,13 +146,14 @@ public actor TokenProvider {
             throw MarketClientError.http("HTTP \(response.status.code)")
         }
         let json = try? body.withUnsafeReadableBytes { try JSONValue.parse($0) }
-        guard let token = json?["access_token"]?.string, !token.isEmpty else {
-            throw MarketClientError.http("the reply has no access_token")
+        guard let text = json?["access_token"]?.string, let token = try? Secret(validating: text, name: "the access_token") else {
+            throw MarketClientError.http("the reply has no usable access_token")
         }
-        let lifetime = json?["expires_in"]?.integer ?? 300
+        // A lifetime from the network is clamped to [1 s, 1 day] before any arithmetic.
+        let lifetime = Double(min(max(json?["expires_in"]?.integer ?? 300, 1), 86_400))
         // Refresh when 80 % of the lifetime has passed (at least 0.5 s early), before any request can meet expiry.
-        let early = max(Double(lifetime) * 0.2, 0.5)
-        return (token, .now + .milliseconds(Int64(max(Double(lifetime) - early, 0) * 1000)))
+        let early = max(lifetime * 0.2, 0.5)
+        return (token, .now + .milliseconds(Int64(max(lifetime - early, 0) * 1000)))
     }
 }
 

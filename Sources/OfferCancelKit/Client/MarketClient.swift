@@ -17,7 +17,7 @@ public final class MarketClient: Sendable {
     public let baseURL: String
     public let tokens: TokenProvider
     /// A token that never changes, used without a hop through ``tokens``.
-    private let staticToken: String?
+    private let staticToken: Secret?
     private let http: HTTPClient
     private let timeout: Duration
 
@@ -74,8 +74,9 @@ public final class MarketClient: Sendable {
         /// No request was sent: no token could be had — the credentials were refused, or the
         /// token endpoint stayed unreachable. The run cannot go on.
         public var withoutToken = false
-        /// The token the request carried, to invalidate after a 401.
-        public var token: String?
+        /// The token the request carried, to invalidate after a 401 (redacted in every
+        /// description, and not public).
+        var token: Secret?
     }
 
     /// `/offers/{id}/cancel` or `/offers/{id}`, with the ID percent-encoded.
@@ -94,14 +95,14 @@ public final class MarketClient: Sendable {
     public func send(_ route: Route) async -> Reply {
         var reply = Reply()
         do {
-            let token: String
+            let token: Secret
             if let staticToken { token = staticToken } else { token = try await tokens.token() }
             reply.token = token
             var request = HTTPClientRequest(url: baseURL + route.path)
             request.method = .GET
             request.headers.add(name: "User-Agent", value: Self.userAgent)
             request.headers.add(name: "Accept", value: "application/json")
-            if !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            if !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token.value)") }
             let response = try await http.execute(request, deadline: .now() + .nanoseconds(timeout.nanoseconds))
             reply.status = Int(response.status.code)
             reply.retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
@@ -120,21 +121,36 @@ public final class MarketClient: Sendable {
         } catch is NIOTooManyBytesError {
             reply.bodyError = "reply body larger than \(Self.maxBodyBytes) bytes"
         } catch {
-            reply.transportError = Self.describe(error)
+            reply.transportError = Self.describe(error, hiding: reply.token)
         }
         return reply
     }
 
-    /// `Retry-After` as seconds or as an HTTP-date.
+    /// Longest wait a reply's `Retry-After` can ask for before it is clamped (and then capped
+    /// again by `--retry-after-cap`).
+    static let longestRetryAfter: Double = 86_400
+
+    /// `Retry-After` as seconds or as an HTTP-date, clamped to [0, 1 day]; `nil` for anything
+    /// else (`inf`, `nan`, a negative number, garbage).
     static func parseRetryAfter(_ value: String) -> Duration? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: trimmed) else { return nil }
-        return .milliseconds(Int64(max(date.timeIntervalSinceNow, 0) * 1000))
+        if let seconds = Double(trimmed) {
+            guard seconds.isFinite, seconds >= 0 else { return nil }
+            return .milliseconds(Int64(min(seconds, longestRetryAfter) * 1000))
+        }
+        guard let date = HTTPDate.secondsSince1970(trimmed) else { return nil }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let wait = Double(date) - (Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+        return .milliseconds(Int64(min(max(wait, 0), longestRetryAfter) * 1000))
+    }
+
+    /// A short description of a transport failure, with `secret` cut out wherever the
+    /// underlying library quoted it (a refused header value).
+    static func describe(_ error: any Error, hiding secret: Secret?) -> String {
+        let text = describe(error)
+        guard let secret, !secret.isEmpty, text.contains(secret.value) else { return text }
+        return text.replacingOccurrences(of: secret.value, with: "<redacted>")
     }
 
     /// A short, secret-free description of a transport failure.
@@ -165,8 +181,13 @@ public final class MarketClient: Sendable {
         }
     }
 
+    /// Loopback is the name `localhost`, `::1`, or an IPv4 literal in 127.0.0.0/8 — nothing
+    /// else (`127.0.0.1.nip.io` and `127.attacker.example` are remote hosts).
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        let host = host.lowercased()
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        var address = in_addr()
+        return inet_pton(AF_INET, host, &address) == 1 && UInt32(bigEndian: address.s_addr) >> 24 == 127
     }
 }
 

@@ -24,7 +24,8 @@ public struct RetryPolicy: Sendable {
         guard attempt < maxAttempts else { return nil }
         if let retryAfter { return min(max(retryAfter, .zero), retryAfterCap) }
         let exponent = min(attempt - 1, 30)
-        let ceiling = min(cap, base * (1 << exponent))
+        // base · 2^exponent, saturating at cap (never an overflow, whatever the flags say).
+        let ceiling = base > cap / (1 << exponent) ? cap : base * (1 << exponent)
         return ceiling * unit
     }
 

@@ -41,6 +41,8 @@ public struct IDValidator {
             guard (try? pattern.wholeMatch(in: raw)) != nil else {
                 return .failure(.init("does not match --id-pattern \(patternSource ?? "")"))
             }
+            // A UUID is a UUID under any pattern: one case, one dedupe key.
+            if let key = Self.uuidKey(raw) { return .success(OfferID(text: raw.lowercased(), key: key)) }
             return .success(OfferID(text: raw, key: Self.hashKey(raw)))
         }
         guard let key = Self.uuidKey(raw) else { return .failure(.init("not a UUID")) }
@@ -50,6 +52,7 @@ public struct IDValidator {
     /// The first thing in `raw` that must never reach a URL path, described for a person.
     static func pathHazard(in raw: String) -> String? {
         if raw.contains("..") { return "'..'" }
+        if raw == "." { return "a dot segment '.'" }
         for scalar in raw.unicodeScalars {
             switch scalar {
             case "/", "?", "#", "%", "\\": return "'\(scalar)'"

@@ -34,6 +34,8 @@ struct CancelWorker: Sendable {
         let started = clock.now
         var refreshedAfter401 = false
         var attempt = 0
+        // An attempt that got no answer, or a 5xx, may have been applied all the same.
+        var mayHaveApplied = false
         while true {
             if let limiter { _ = await control.sleep(for: await limiter.reserve()) }
             if control.isHalted {
@@ -77,6 +79,9 @@ struct CancelWorker: Sendable {
             record.errorCode = verdict.errorCode
             record.errorMessage = verdict.errorMessage
             record.traceCode = verdict.traceCode
+            if reply.transportError != nil || (reply.status == 200 && reply.bodyError != nil) || reply.status.map({ $0 >= 500 }) ?? true {
+                mayHaveApplied = true
+            }
             if let outcome = verdict.outcome {
                 record.outcome = outcome
                 if outcome == .cancelled { record.errorMessage = nil }
@@ -93,11 +98,35 @@ struct CancelWorker: Sendable {
                 break
             }
         }
+        if record.outcome == .failed, mayHaveApplied, !Task.isCancelled {
+            await checkWhetherApplied(id, record: &record)
+        }
         record.finishedAt = .now()
         if record.attempts > 0 {
             record.latencyMs = Double((clock.now - started).nanoseconds) / 1e6
         }
         return record
+    }
+
+    /// After a failure that followed a lost reply or a 5xx, asks the offer itself: if it is
+    /// closed, an earlier attempt was applied and its reply lost — the truth is
+    /// `already_closed`, not `failed`. One `GET /offers/{id}`, only on this rare path.
+    private func checkWhetherApplied(_ id: OfferID, record: inout CancelRecord) async {
+        var offer: JSONValue?
+        for attempt in 1...settings.retry.maxAttempts {
+            let reply = await client.send(.offer(id))
+            if reply.status == 200, reply.body?["success"]?.bool == true, let result = reply.body?["result"] {
+                offer = result
+                break
+            }
+            if let status = reply.status, !RetryPolicy.isRetryable(status: status), status != 200 { return }
+            guard let delay = settings.retry.delay(after: attempt, retryAfter: reply.retryAfter, unit: Double.random(in: 0..<1)),
+                  await control.sleep(for: delay) else { return }
+        }
+        guard let offer, let status = offer["status"]?.string, status == "CLOSED" || status == "CLOSING_OFFER" else { return }
+        record.outcome = .alreadyClosed
+        record.fill(from: offer)
+        record.errorMessage = "the offer is \(status): an earlier attempt was applied though its reply was lost (\(record.errorMessage ?? "no reply"))"
     }
 
     /// Ends `record` because the run halted before its next attempt.

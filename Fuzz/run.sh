@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (-sanitize=fuzzer,address) and runs each for SECONDS (default
+# 60) from the seed corpus in Fuzz/Corpus/TARGET, printing executions, coverage and crashes.
+# A crash leaves its input in Fuzz/crashes/; turn it into a regression test.
+#   Fuzz/run.sh [SECONDS] [TARGET ...]
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzLines FuzzCSV FuzzNDJSON FuzzJSONDocument FuzzReplyClassifier FuzzResumeLog)
+flags=(-Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
+for target in "${targets[@]}"; do swift build -c debug --product "$target" "${flags[@]}" 2>&1 | grep -E "error|Compiling.*Fuzz|Build" || true; done
+mkdir -p crashes work
+status=0
+for target in "${targets[@]}"; do
+    rm -rf "work/$target" && cp -r "Corpus/$target" "work/$target"
+    started=$(date +%s)
+    if ! ".build/debug/$target" "work/$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+            -artifact_prefix="crashes/$target-" -print_final_stats=1 > "work/$target.log" 2>&1; then
+        status=1
+        echo "$target: CRASH — see Fuzz/work/$target.log and Fuzz/crashes/"
+        grep -m5 -E "ERROR|Fatal|panic|==[0-9]+==" "work/$target.log" || true
+    fi
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "work/$target.log" | grep -o '[0-9]*$' || echo '?')
+    cov=$(grep -oE 'cov: [0-9]+' "work/$target.log" | tail -1 | grep -oE '[0-9]+' || echo '?')
+    echo "$target: $runs executions, coverage $cov edges, $(( $(date +%s) - started )) s"
+done
+exit $status

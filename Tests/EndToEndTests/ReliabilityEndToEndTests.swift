@@ -1,0 +1,107 @@
+import Foundation
+import JSONStream
+import Testing
+import TestSupport
+
+extension EndToEnd {
+    /// Faults the real market will have: every record still right, nothing lost, nothing sent twice
+    /// after it was recorded, and `kill -9` survived by `--resume`.
+    @Suite struct ReliabilityEndToEndTests {
+        let scratch: Scratch
+
+        init() throws { scratch = try Scratch() }
+
+        /// Milliseconds since 1970 of an RFC 3339 time with milliseconds, as records write it.
+        static func millis(_ text: String) -> Double? {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.date(from: text).map { $0.timeIntervalSince1970 * 1000 }
+        }
+
+        func records(_ path: String) throws -> [JSONValue] {
+            let reader = NDJSONReader(input: try ByteInput(path: path), maxLineLength: 1 << 20)
+            var records: [JSONValue] = []
+            while let item = try reader.next() { records.append(try item.value.get()) }
+            return records
+        }
+
+        /// Applied-but-lost replies: the retry finds the offer closed, and that is an ok record.
+        @Test func aCancelAppliedButLostIsRecordedAlreadyClosed() async throws {
+            let market = try MockProcess(["--fault-lost-reply", "0.3", "--fault-502-after-apply", "0.2", "--seed", "7"])
+            let ids = try IDFile(count: 300)
+            let run = try CancelRun.run(["--base-url", market.baseURL, "--max-attempts", "10", "--backoff-base", "10", "--sink", "ndjson:-", ids.path])
+            #expect(run.status == 0, "\(run.stderr)")
+            let records = try run.records()
+            #expect(records.count == 300)
+            let retriedClosed = records.filter { $0["outcome"]?.string == "already_closed" }
+            #expect(retriedClosed.count > 50, "lost replies are retried and find the offer closed")
+            #expect(retriedClosed.allSatisfy { ($0["attempts"]?.integer ?? 0) >= 2 })
+        }
+
+        @Test func aFaultSoakKeepsEveryRecordRight() async throws {
+            let market = try MockProcess([
+                "--fault-503", "0.10", "--fault-429", "0.05", "--fault-disconnect", "0.02", "--fault-lost-reply", "0.02",
+                "--fault-truncated", "0.01", "--fault-success-false", "0.01", "--fault-stall", "0.01", "--stall-ms", "300",
+                "--retry-after", "1", "--seed", "11",
+            ])
+            let ids = try IDFile(count: 20_000)
+            let log = scratch.file("soak.ndjson")
+            let run = try CancelRun.run(["--base-url", market.baseURL, "-c", "64", "--timeout", "5", "--max-attempts", "10", "--backoff-base", "20",
+                                         "--probe", "0", "--sink", "ndjson:\(log)", "--sink", "summary", ids.path])
+            #expect(run.status == 0 || run.status == 1, "\(run.stderr)")
+            let all = try records(log)
+            #expect(all.count == 20_000, "one record per ID")
+            #expect(Set(all.compactMap { $0["offerId"]?.string }) == Set(ids.ids))
+
+            let stats = try await market.stats()
+            let faults = stats["faults"]
+            #expect(["503", "429", "disconnect", "lost-reply", "truncated", "success-false", "stall"].allSatisfy { (faults?[$0]?.integer ?? 0) > 0 },
+                    "every fault was injected: \(String(describing: faults))")
+            let status = try #require(stats["offerStatus"])
+            var closedAtMarket = 0
+            for record in all {
+                guard let id = record["offerId"]?.string, let outcome = record["outcome"]?.string else { continue }
+                let closed = ["CLOSING_OFFER", "CLOSED"].contains(status[id]?.string ?? "")
+                if closed {
+                    closedAtMarket += 1
+                    #expect(["cancelled", "already_closed"].contains(outcome), "\(id) is closed at the market but recorded \(outcome)")
+                }
+                // No cancel reached the market after the record was written.
+                if let last = stats["lastCancelMillis"]?[id]?.number, let finished = record["finishedAt"]?.string.flatMap(Self.millis) {
+                    #expect(last <= finished + 1, "\(id): a cancel arrived after its record")
+                }
+            }
+            #expect(closedAtMarket > 19_000)
+        }
+
+        @Test func killNineFiveTimesThenResumeSettlesEveryIDOnce() async throws {
+            let market = try MockProcess(["--latency-ms", "3"])
+            let ids = try IDFile(count: 20_000)
+            let log = scratch.file("crash.ndjson")
+            let concurrency = 16
+            var generator = SystemRandomNumberGenerator()
+            for kill in 0..<5 {
+                let resume = FileManager.default.fileExists(atPath: log) && ((try? records(log).count) ?? 0) > 0 ? ["--resume", log] : []
+                let run = try LiveRun(["--base-url", market.baseURL, "-c", String(concurrency), "--sink", "ndjson:+\(log)"] + resume + [ids.path])
+                try await Task.sleep(for: .milliseconds(Int.random(in: 300...1200, using: &generator)))
+                run.signal(SIGKILL)
+                #expect(run.waitForExit(upTo: 10) != nil, "kill \(kill + 1)")
+                let text = try String(contentsOfFile: log, encoding: .utf8)
+                #expect(text.isEmpty || text.hasSuffix("\n"), "only whole lines after kill \(kill + 1)")
+            }
+            let last = try CancelRun.run(["--base-url", market.baseURL, "-c", String(concurrency), "--resume", log, "--sink", "ndjson:+\(log)", ids.path])
+            #expect(last.status == 0, "\(last.stderr)")
+
+            let all = try records(log)
+            var settled: [String: Int] = [:]
+            for record in all where ["cancelled", "already_closed"].contains(record["outcome"]?.string ?? "") {
+                settled[record["offerId"]?.string ?? "?", default: 0] += 1
+            }
+            #expect(settled.count == 20_000, "every ID settled")
+            #expect(settled.values.allSatisfy { $0 == 1 }, "exactly one final record per ID")
+            let calls = try #require(try await market.stats()["cancelCalls"])
+            let repeated = ids.ids.reduce(0) { $0 + max(0, Int(calls[$1]?.integer ?? 0) - 1) }
+            #expect(repeated <= 5 * concurrency, "\(repeated) repeated cancels after 5 kills at -c \(concurrency)")
+        }
+    }
+}
