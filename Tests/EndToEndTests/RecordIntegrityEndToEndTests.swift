@@ -197,3 +197,21 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd.RecordIntegrityEndToEndTests {
+    /// On a terminal with no --sink, records go to a file named after the run, and the run says where.
+    @Test func onATerminalRecordsGoToAFileNamedAfterTheRun() async throws {
+        let market = try MockProcess()
+        let ids = try IDFile(count: 25)
+        let folder = scratch.file("here")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let binary = try Binaries.path("offer-cancel")
+        // `script` runs the command with a pseudo-terminal as its stdin, stdout and stderr.
+        let run = try shell("cd '\(folder)' && script -qec \"'\(binary)' --base-url \(market.baseURL) '\(ids.path)'\" /dev/null")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("offer-cancel-") && $0.hasSuffix(".ndjson") }
+        #expect(files.count == 1, "\(files) — \(run.stderr)")
+        let text = try String(contentsOfFile: folder + "/" + (files.first ?? "?"), encoding: .utf8)
+        #expect(text.split(separator: "\n").count == 25)
+        #expect(try await cancels(market) == 25)
+    }
+}

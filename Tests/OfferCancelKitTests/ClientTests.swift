@@ -207,6 +207,26 @@ import TestSupport
             #expect(!error.description.contains("hunter2"))
         }
     }
+
+    /// The endpoint goes away mid-run: the shared refresh retries, then says so — once, for
+    /// every caller, naming the endpoint and never the secret.
+    @Test func anEndpointThatStaysDownEndsInTokenUnavailable() async throws {
+        try await MarketHarness.with({ $0.tokenLifetime = 1 }) { harness in
+            let (market, client) = (harness.server, harness.client)
+            let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "mock-secret", authURL: market.baseURL), client: client,
+                                         timeout: .milliseconds(500))
+            try await provider.prime()
+            await market.shutdown()
+            try await Task.sleep(for: .seconds(1))
+            let errors = await withTaskGroup(of: (any Error)?.self) { group in
+                for _ in 0..<8 { group.addTask { do { _ = try await provider.token(); return nil } catch { return error } } }
+                return await group.reduce(into: [any Error]()) { if let error = $1 { $0.append(error) } }
+            }
+            #expect(errors.count == 8)
+            #expect(errors.allSatisfy { $0 is TokenUnavailable }, "\(errors)")
+            #expect(errors.allSatisfy { "\($0)".contains("/auth/realms/Arkane/protocol/openid-connect/token") && !"\($0)".contains("mock-secret") })
+        }
+    }
 }
 
 @Suite struct RecordTests {
