@@ -118,7 +118,7 @@ struct Scaffold {
                 let fields = [String(record.seq), record.offerId, record.outcome.rawValue, record.httpStatus.map(String.init) ?? ""]
                 line.append(contentsOf: fields.joined(separator: "\\t").utf8)
                 line.append(0x0A)
-                try output.write(line)
+                try await output.write(line)
             }
 
             public func close(_ summary: RunSummary) async throws {}

@@ -88,7 +88,7 @@ import TestSupport
     }
 
     /// A real full disk: records that do not fit are not left half-written.
-    @Test func aWriteThatFailsHalfWayLeavesOnlyWholeLines() throws {
+    @Test func aWriteThatFailsHalfWayLeavesOnlyWholeLines() async throws {
         guard let disk = SmallFilesystem(kilobytes: 16) else {
             print("skipped: cannot mount a tmpfs here (needs root)")
             return
@@ -98,12 +98,54 @@ import TestSupport
         let line = Array((String(repeating: "x", count: 997) + "\"}\n").utf8)
         var written = 0
         while written < 100 {
-            do { try output.write(Array("{\"n\":\(written),\"pad\":\"".utf8) + line) } catch { break }
+            do { try await output.write(Array("{\"n\":\(written),\"pad\":\"".utf8) + line) } catch { break }
             written += 1
         }
         #expect(written > 0 && written < 100, "the disk filled up after \(written) records")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: disk.file("log.ndjson")))
         #expect(bytes.last == 0x0A, "the file ends on a whole line")
         #expect(bytes.split(separator: 0x0A).count == written)
+    }
+}
+
+extension SinkOutputTests {
+    /// More stalled pipe readers than the pool has threads: if a blocked `write(2)` held a
+    /// cooperative thread, nothing else could run. The pool must stay free while they wait.
+    @Test func writesToAStalledPipeDoNotHoldThePool() async throws {
+        let scratch = try Scratch()
+        let count = ProcessInfo.processInfo.activeProcessorCount + 2
+        var readers: [Int32] = []
+        var paths: [String] = []
+        for index in 0..<count {
+            let path = scratch.file("fifo\(index)")
+            #expect(mkfifo(path, 0o600) == 0)
+            readers.append(open(path, O_RDONLY | O_NONBLOCK))  // a reader that never reads (until the end)
+            paths.append(path)
+        }
+        let big = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+        let writes = paths.map { path in
+            Task.detached {
+                let output = try SinkOutput(target: path, scheme: "ndjson", context: SinkContext())
+                try output.open()
+                try await output.write(big)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))  // every write is now stuck on a full pipe
+        let answer = await Task.detached { (1...1000).reduce(0, +) }.value
+        #expect(answer == 500_500, "the pool still runs work while the writes wait")
+        let drained = readers.map { fd in
+            Task.detached { () -> Int in
+                var total = 0
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                while total < (1 << 20) {
+                    let got = read(fd, &chunk, chunk.count)
+                    if got > 0 { total += got } else { usleep(1000) }
+                }
+                close(fd)
+                return total
+            }
+        }
+        for write in writes { try await write.value }
+        for task in drained { #expect(await task.value == 1 << 20) }
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import JSONStream
 
 #if canImport(Glibc)
@@ -14,6 +15,10 @@ import Darwin
 ///   it in ``SinkContext/targets`` (so it cannot be an input, the `--resume` log unless
 ///   appending, or another sink's file); the file is created or truncated by ``open()``,
 ///   which the sink calls from its own `open(_:)`.
+/// - **No blocked thread of the pool.** A pipe, FIFO or terminal can make `write(2)` wait for as
+///   long as its reader likes; such targets are written on a thread of the output's own, so a
+///   slow consumer slows the run (back-pressure) without holding one of Swift's few cooperative
+///   threads. Regular files are written in place.
 /// - **Whole lines.** Every ``write(_:)`` hands all its bytes to the kernel before it
 ///   returns; when a write to a file fails half-way (a full disk), the file is cut back to
 ///   where the write began, so a later reader never sees half a record. Appending to a file
@@ -30,6 +35,8 @@ public final class SinkOutput {
     /// Bytes in the file once everything written so far is there (regular files only).
     private var size: off_t = 0
     private var isRegularFile = false
+    /// Where writes to a target that can block (not a regular file) are made.
+    private var writer: DispatchQueue?
     /// True when appending (`+PATH`) to a file that already held data: a sink with a header
     /// row should not write it again. Known after ``open()``.
     public private(set) var continuesExistingFile = false
@@ -66,6 +73,9 @@ public final class SinkOutput {
         guard fd < 0 else { return }
         guard let path else {
             fd = STDOUT_FILENO
+            var info = stat()
+            isRegularFile = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+            if isRegularFile { size = info.st_size } else { writer = DispatchQueue(label: "offer-cancel.sink.stdout") }
             return
         }
         let tornTail = appending && Self.lastByte(of: path).map { $0 != 0x0A } == true
@@ -79,17 +89,28 @@ public final class SinkOutput {
             size = isRegularFile ? info.st_size : 0
             continuesExistingFile = appending && info.st_size > 0
         }
+        if !isRegularFile { writer = DispatchQueue(label: "offer-cancel.sink.\(scheme)") }
         if tornTail {
-            do { try write([0x0A]) } catch { throw SinkSpecError("\(scheme):+\(path): cannot end its torn last line: \(error)") }
+            do { try writeInPlace([0x0A]) } catch { throw SinkSpecError("\(scheme):+\(path): cannot end its torn last line: \(error)") }
         }
     }
 
     /// Writes all of `bytes`, or — for a file — nothing: a failed write is cut back off.
     /// - Throws: ``SinkWriteError`` with the system's reason.
-    public func write(_ bytes: [UInt8]) throws(SinkWriteError) {
+    public func write(_ bytes: [UInt8]) async throws(SinkWriteError) {
         if fd < 0 {
             do { try open() } catch { throw SinkWriteError(error.message) }
         }
+        guard let writer else { return try writeInPlace(bytes) }
+        let fd = fd
+        let result: Result<Void, JSONError> = await withCheckedContinuation { continuation in
+            writer.async { continuation.resume(returning: Result { () throws(JSONError) in try writeAll(bytes, to: fd) }) }
+        }
+        if case .failure(let error) = result { throw SinkWriteError("\(name): \(error.text)") }
+    }
+
+    /// `write(2)` on this thread: for regular files, which never wait on a reader.
+    private func writeInPlace(_ bytes: [UInt8]) throws(SinkWriteError) {
         do {
             try writeAll(bytes, to: fd)
             size += off_t(bytes.count)
@@ -101,8 +122,8 @@ public final class SinkOutput {
 
     /// Replaces the target's whole content with `bytes` (stdout: writes them), through a
     /// temporary file beside it and a rename.
-    public func replaceWhole(with bytes: [UInt8]) throws(SinkWriteError) {
-        guard let path else { return try write(bytes) }
+    public func replaceWhole(with bytes: [UInt8]) async throws(SinkWriteError) {
+        guard let path else { return try await write(bytes) }
         let temporary = path + ".tmp-\(getpid())"
         let fd = openFile(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SinkWriteError("cannot create \(temporary): \(String(cString: strerror(errno)))") }

@@ -33,23 +33,23 @@ public struct CSVSink: OfferSink {
 
     public mutating func open(_ run: RunInfo) async throws {
         try output.open()
-        if !output.continuesExistingFile { try writeRow(columns) }
+        if !output.continuesExistingFile { try await writeRow(columns) }
     }
 
     public mutating func write(_ record: CancelRecord) async throws {
-        try writeRow(fields.map { $0.value(record)?.text ?? "" })
+        try await writeRow(fields.map { $0.value(record)?.text ?? "" })
     }
 
     public func close(_ summary: RunSummary) async throws {}
 
-    private mutating func writeRow(_ fields: [String]) throws {
+    private mutating func writeRow(_ fields: [String]) async throws {
         row.removeAll(keepingCapacity: true)
         for (index, field) in fields.enumerated() {
             if index > 0 { row.append(UInt8(ascii: ",")) }
             Self.appendField(field, to: &row)
         }
         row.append(contentsOf: [0x0D, 0x0A])
-        try output.write(row)
+        try await output.write(row)
     }
 
     /// Appends `field`, quoted when RFC 4180 (or a spreadsheet's trimming) requires it.

@@ -26,7 +26,7 @@ public struct NDJSONSink: OfferSink {
         buffer.removeAll()
         buffer.append(record.json(includeOffer: includeOffer))
         buffer.append(0x0A)
-        try output.write(buffer.bytes)
+        try await output.write(buffer.bytes)
     }
 
     public func close(_ summary: RunSummary) async throws {}

@@ -51,7 +51,7 @@ public struct SummarySink: OfferSink {
             buffer.append(0x0A)
             bytes = buffer.bytes
         }
-        if let output { try output.replaceWhole(with: bytes) } else { try writeAll(bytes, to: STDERR_FILENO) }
+        if let output { try await output.replaceWhole(with: bytes) } else { try writeAll(bytes, to: STDERR_FILENO) }
     }
 
     /// Adds the `summary` and `summary-json` schemes.

@@ -37,7 +37,7 @@ public struct MarkdownReportSink: OfferSink {
     }
 
     public func close(_ summary: RunSummary) async throws {
-        try output.replaceWhole(with: Array(render(summary).utf8))
+        try await output.replaceWhole(with: Array(render(summary).utf8))
     }
 
     /// The report's text.
