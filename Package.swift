@@ -56,6 +56,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -77,6 +78,7 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Sources/Sinks/ExecSink",
             swiftSettings: strictSettings
@@ -90,6 +92,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -100,6 +103,7 @@ let package = Package(
             dependencies: [
                 "OfferCancelKit", "MockMarket", "CSVSink", "NDJSONSink", "SummarySink", "ExecSink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -131,7 +135,10 @@ let package = Package(
         .testTarget(name: "MockMarketTests", dependencies: ["MockMarket", "JSONStream", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: testSettings),
         .testTarget(
             name: "SinkTests",
-            dependencies: ["CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "JSONStream", "OfferCancelKit", "TestSupport"],
+            dependencies: [
+                "CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "JSONStream", "OfferCancelKit", "TestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: testSettings
         ),
         .testTarget(

@@ -35,6 +35,9 @@ public struct MarketConfiguration: Sendable {
     /// `Retry-After` value sent with 429 replies, in seconds.
     public var retryAfterSeconds = 1
 
+    /// The gateway in front of the API: rate limit, lock-outs, capacity.
+    public var gateway = GatewayConfiguration()
+
     /// Seed for fates and faults.
     public var seed: UInt64 = 1
 

@@ -50,6 +50,14 @@ struct MarketRoutes: Sendable {
             ]))
         }
         router.get("__mock/stats") { _, _ in Self.json(.ok, state.statsJSON()) }
+        router.post("__mock/config") { request, _ in
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            guard let change = try? JSONValue.parse(Array(buffer: body)) else {
+                return Self.failure(.badRequest, code: "mock.bad-config", message: "the body is not JSON")
+            }
+            if let error = state.gateway.apply(change) { return Self.failure(.badRequest, code: "mock.bad-config", message: error) }
+            return Self.json(.ok, state.gateway.statsJSON())
+        }
         router.post("__mock/reset") { _, _ in
             state.reset()
             return Self.json(.ok, .object([("success", .bool(true))]))
@@ -78,6 +86,11 @@ struct MarketRoutes: Sendable {
         let fault = state.begin(route: route, faultable: true)
         defer { state.end() }
         let id = (context.parameters.get("id") ?? "").lowercased()
+        // The gateway answers before the API sees the request: no state changes, no call counted.
+        if let refusal = state.gateway.admit(client: request.headers[.authorization] ?? "anonymous") {
+            return gatewayReply(refusal)
+        }
+        defer { state.gateway.leave() }
         if route == "cancel" { state.recordCancelCall(id: id) }
         if let denied = authorize(request) { return denied }
         try await sleepLatency()
@@ -98,6 +111,20 @@ struct MarketRoutes: Sendable {
             return Self.failure(.forbidden, code: "offer.not-owner", message: "Offer \(id) does not belong to you")
         case .notFound:
             return Self.failure(.notFound, code: "offer.not-found", message: "Offer \(id) not found")
+        }
+    }
+
+    private func gatewayReply(_ refusal: Gateway.Refusal) -> Response {
+        switch refusal {
+        case .overCapacity:
+            return Self.failure(.serviceUnavailable, code: "service.unavailable", message: "Over capacity; try again shortly")
+        case .rateLimited(let seconds, let lockedOut):
+            var response = Self.failure(.tooManyRequests, code: "rate.limited",
+                                        message: lockedOut ? "Too many rejected requests: locked out" : "Too many requests")
+            if let asDate = state.gateway.retryAfterIsDate() {
+                response.headers[.retryAfter] = Self.retryAfter(seconds: seconds, asDate: asDate)
+            }
+            return response
         }
     }
 

@@ -1,5 +1,5 @@
 import JSONStream
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -38,11 +38,14 @@ final class MarketState: Sendable {
     }
 
     let configuration: MarketConfiguration
-    private let contents: Mutex<Contents>
+    private let contents: NIOLockedValueBox<Contents>
+    /// The gateway in front of the offer routes (its own lock: it changes while running).
+    let gateway: Gateway
 
     init(configuration: MarketConfiguration) {
         self.configuration = configuration
-        self.contents = Mutex(Self.initialContents(configuration))
+        self.contents = NIOLockedValueBox(Self.initialContents(configuration))
+        self.gateway = Gateway(configuration: configuration.gateway)
     }
 
     private static func initialContents(_ configuration: MarketConfiguration) -> Contents {
@@ -52,14 +55,15 @@ final class MarketState: Sendable {
     }
 
     func reset() {
-        contents.withLock { $0 = Self.initialContents(configuration) }
+        contents.withLockedValue { $0 = Self.initialContents(configuration) }
+        gateway.reset()
     }
 
     // MARK: Requests and faults
 
     /// Counts a request on `route` as in flight; returns the fault it meets, if any.
     func begin(route: String, faultable: Bool) -> FaultKind? {
-        contents.withLock { contents in
+        contents.withLockedValue { contents in
             contents.stats.requests[route, default: 0] += 1
             contents.stats.inFlight += 1
             contents.stats.maxInFlight = max(contents.stats.maxInFlight, contents.stats.inFlight)
@@ -79,12 +83,12 @@ final class MarketState: Sendable {
     }
 
     func end() {
-        contents.withLock { $0.stats.inFlight -= 1 }
+        contents.withLockedValue { $0.stats.inFlight -= 1 }
     }
 
     /// A uniform draw in [0, 1) for latency jitter.
     func jitterDraw() -> Double {
-        contents.withLock { contents in
+        contents.withLockedValue { contents in
             contents.requestCounter += 1
             return Hashing.unit(Hashing.splitMix(contents.requestCounter ^ 0x5EED))
         }
@@ -95,7 +99,7 @@ final class MarketState: Sendable {
     /// A new token, or `nil` once the credentials are withdrawn: with ``MarketConfiguration/revokeAfter``
     /// N, asking for token N+1 is refused, and every token issued stops working.
     func issueToken() -> String? {
-        contents.withLock { contents in
+        contents.withLockedValue { contents in
             if let limit = configuration.revokeAfter, contents.tokensIssued >= limit { contents.revoked = true }
             if contents.revoked { return nil }
             contents.tokensIssued += 1
@@ -109,7 +113,7 @@ final class MarketState: Sendable {
     /// Whether this token request meets the token endpoint's fault (``MarketConfiguration/tokenFaultRate``).
     func tokenEndpointFails() -> Bool {
         guard configuration.tokenFaultRate > 0 else { return false }
-        return contents.withLock { contents in
+        return contents.withLockedValue { contents in
             contents.requestCounter += 1
             let failed = Hashing.unit(Hashing.splitMix(configuration.seed ^ 0x70CE ^ contents.requestCounter)) < configuration.tokenFaultRate
             if failed { contents.stats.faults["token-503", default: 0] += 1 }
@@ -123,7 +127,7 @@ final class MarketState: Sendable {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return .missing }
         let token = authorization.dropFirst("Bearer ".count)
         if token == configuration.token { return .valid }
-        return contents.withLock { contents in
+        return contents.withLockedValue { contents in
             guard !contents.revoked, let expiry = contents.issuedTokens[String(token)] else { return .invalid }
             return expiry > .now ? .valid : .expired
         }
@@ -144,7 +148,7 @@ final class MarketState: Sendable {
     }
 
     func cancel(id: String) -> CancelResult {
-        contents.withLock { contents in
+        contents.withLockedValue { contents in
             let now = ContinuousClock.now
             guard var offer = lookup(id: id, in: &contents, now: now) else {
                 contents.stats.cancelReplies["not_found", default: 0] += 1
@@ -179,12 +183,12 @@ final class MarketState: Sendable {
     }
 
     func offer(id: String) -> MockOffer? {
-        contents.withLock { lookup(id: id, in: &$0, now: .now) }
+        contents.withLockedValue { lookup(id: id, in: &$0, now: .now) }
     }
 
     /// Offers owned by the caller, in ID order.
     func ownedOffers() -> [MockOffer] {
-        contents.withLock { contents in
+        contents.withLockedValue { contents in
             let now = ContinuousClock.now
             return contents.offers.keys.sorted().compactMap { id in
                 lookup(id: id, in: &contents, now: now).flatMap { $0.ownerID == configuration.ownerID ? $0 : nil }
@@ -193,12 +197,12 @@ final class MarketState: Sendable {
     }
 
     func noteRateLimited(id: String) {
-        contents.withLock { $0.stats.rateLimitedAt[id] = .now }
+        contents.withLockedValue { $0.stats.rateLimitedAt[id] = .now }
     }
 
     /// Counts a cancel call for `id` (faulted or not), and the gap since its last 429.
     func recordCancelCall(id: String) {
-        contents.withLock { contents in
+        contents.withLockedValue { contents in
             let now = ContinuousClock.now
             contents.stats.cancelCalls[id, default: 0] += 1
             var wall = timespec()
@@ -262,7 +266,7 @@ final class MarketState: Sendable {
     // MARK: Stats
 
     func statsJSON() -> JSONValue {
-        contents.withLock { contents in
+        contents.withLockedValue { contents in
             let stats = contents.stats
             var byStatus: [String: Int] = [:]
             var statusByID: [(String, JSONValue)] = []
@@ -293,6 +297,7 @@ final class MarketState: Sendable {
                 ("maxInFlight", .integer(Int64(stats.maxInFlight))),
                 ("cancelWindowSeconds", window.map(seconds) ?? .null),
                 ("retryGapsAfter429", .array(stats.retryGapsAfter429.map(seconds))),
+                ("gateway", gateway.statsJSON()),
             ])
         }
     }

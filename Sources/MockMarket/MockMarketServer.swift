@@ -3,7 +3,7 @@ import JSONStream
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import UnixSignals
 
 /// The simulated Arkane Market: a real HTTP server on loopback.
@@ -13,7 +13,7 @@ import UnixSignals
 public final class MockMarketServer: Sendable {
     public let configuration: MarketConfiguration
     let state: MarketState
-    private let running = Mutex<Running?>(nil)
+    private let running = NIOLockedValueBox<Running?>(nil)
 
     private struct Running {
         let port: Int
@@ -50,12 +50,12 @@ public final class MockMarketServer: Sendable {
             _ = try await task.value
             throw MockMarketError.didNotStart
         }
-        running.withLock { $0 = Running(port: port, group: group, task: task) }
+        running.withLockedValue { $0 = Running(port: port, group: group, task: task) }
         return port
     }
 
     /// The bound port, once started.
-    public var port: Int? { running.withLock { $0?.port } }
+    public var port: Int? { running.withLockedValue { $0?.port } }
 
     /// `http://HOST:PORT`, once started.
     public var baseURL: String {
@@ -64,14 +64,14 @@ public final class MockMarketServer: Sendable {
 
     /// Stops accepting, lets requests in flight finish, and returns when the server is down.
     public func shutdown() async {
-        guard let current = running.withLock({ state in defer { state = nil }; return state }) else { return }
+        guard let current = running.withLockedValue({ state in defer { state = nil }; return state }) else { return }
         await current.group.triggerGracefulShutdown()
         _ = try? await current.task.value
     }
 
     /// Waits until the server stops (for the standalone executable).
     public func waitUntilStopped() async throws {
-        guard let task = running.withLock({ $0?.task }) else { return }
+        guard let task = running.withLockedValue({ $0?.task }) else { return }
         try await task.value
     }
 

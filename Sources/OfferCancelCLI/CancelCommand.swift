@@ -86,7 +86,7 @@ struct CancelCommand: AsyncParsableCommand {
             concurrency: behaviour.concurrency, dryRun: behaviour.dryRun, toolVersion: OfferCancelVersion.current
         )
         if output.verbose {
-            console.say("offer-cancel \(OfferCancelVersion.current): \(info.inputs.joined(separator: " ")) → \(baseURL), concurrency \(behaviour.concurrency)"
+            console.say("offer-cancel \(OfferCancelVersion.current): \(info.inputs.joined(separator: " ")) → \(baseURL), concurrency " + (behaviour.fixedConcurrency ? "\(behaviour.concurrency) fixed" : "adaptive up to \(behaviour.concurrency)")
                 + (behaviour.rate.map { ", rate \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
                 + "; credentials: \(client.map { Self.describe($0.tokens.credentials) } ?? "none (dry run)")")
         }
@@ -96,13 +96,12 @@ struct CancelCommand: AsyncParsableCommand {
         let signals = SignalWatcher(control: control, console: console, grace: behaviour.grace)
         let progress = RunProgress()
         let showProgress = output.progress == .always || (output.progress == .auto && !output.quiet && console.stderrIsTerminal)
-        let reporter = showProgress ? ProgressReporter(progress: progress, console: console) : nil
-        reporter?.start()
-
         let pipeline = CancelPipeline(
             mode: client.map { .send($0) } ?? .dryRun, concurrency: behaviour.concurrency, settings: behaviour.settings,
             maxFailures: behaviour.maxFailures, grace: .milliseconds(Int64(behaviour.grace * 1000)), probe: behaviour.probe
         )
+        let reporter = showProgress ? ProgressReporter(progress: progress, governor: client == nil ? nil : pipeline.governor, console: console) : nil
+        reporter?.start()
         let result: RunResult
         do {
             result = try await pipeline.run(source: source, hub: &hub, info: info, control: control, progress: progress)

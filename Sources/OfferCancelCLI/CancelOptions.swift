@@ -68,11 +68,14 @@ struct APIOptions: ParsableArguments {
 
 /// How hard and how carefully to go.
 struct BehaviourOptions: ParsableArguments {
-    @Option(name: [.customShort("c"), .long], help: "Requests in flight at most.")
-    var concurrency = 16
+    @Option(name: [.customShort("c"), .long], help: "Requests in flight at most: the ceiling of the adaptive limit, which starts at 8 and grows while replies stay healthy (exactly this many with --fixed-concurrency).")
+    var concurrency = 64
 
-    @Option(help: ArgumentHelp("Requests per second (N, N/s) or per minute (N/m) at most, across the run.", valueName: "rate"))
+    @Option(help: ArgumentHelp("Requests per second (N, N/s) or per minute (N/m) at most, across the run: a hard ceiling over the rate learned from 429s.", valueName: "rate"))
     var rate: String?
+
+    @Flag(help: "Keep exactly -c requests in flight: no adaptive concurrency or rate, no run-wide pause after a 429, no retry budget or circuit breaker (each request backs off on its own).")
+    var fixedConcurrency = false
 
     @Option(help: ArgumentHelp("Seconds to wait for a reply before it counts as a timeout.", valueName: "seconds"))
     var timeout = 30.0
@@ -125,7 +128,7 @@ struct BehaviourOptions: ParsableArguments {
         if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1") }
         guard probe >= 0 else { throw ValidationError("--probe must not be negative (0 turns it off)") }
         if let confirmConcurrency, confirmConcurrency < 1 { throw ValidationError("--confirm-concurrency must be at least 1") }
-        if let rate, RateLimiter.parseRate(rate) == nil { throw ValidationError("--rate \(rate): expected N, N/s or N/m with N > 0") }
+        if let rate, RateText.perSecond(rate) == nil { throw ValidationError("--rate \(rate): expected N, N/s or N/m with N > 0") }
     }
 
     var settings: CancelSettings {
@@ -136,7 +139,9 @@ struct BehaviourOptions: ParsableArguments {
             cap: .milliseconds(backoffCap),
             retryAfterCap: .milliseconds(Int64(retryAfterCap * 1000))
         )
-        settings.ratePerSecond = rate.flatMap(RateLimiter.parseRate)
+        settings.flow.rateCeiling = rate.flatMap(RateText.perSecond)
+        settings.flow.fixed = fixedConcurrency
+        settings.flow.retryAfterCap = .milliseconds(Int64(retryAfterCap * 1000))
         settings.confirm = confirm
         settings.confirmTimeout = .milliseconds(Int64(confirmTimeout * 1000))
         settings.confirmConcurrency = confirmConcurrency ?? max(1, concurrency / 4)

@@ -1,42 +1,44 @@
 import Foundation
 import OfferCancelKit
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Redraws one progress line on stderr: done/total (total once the input is fully read),
-/// rate, ETA and failures.
+/// rate, ETA, failures, and flow control's concurrency limit, pace and 429s.
 final class ProgressReporter: Sendable {
     private let progress: RunProgress
+    private let governor: Governor?
     private let console: Console
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
-    init(progress: RunProgress, console: Console) {
+    init(progress: RunProgress, governor: Governor?, console: Console) {
         self.progress = progress
+        self.governor = governor
         self.console = console
     }
 
     func start() {
-        let (progress, console) = (progress, console)
+        let (progress, governor, console) = (progress, governor, console)
         let clock = ContinuousClock()
         let started = clock.now
-        task.withLock {
+        task.withLockedValue {
             $0 = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(250))
                     let elapsed = clock.now - started
-                    console.write("\r\u{1B}[K" + Self.line(progress.snapshot, elapsed: elapsed))
+                    console.write("\r\u{1B}[K" + Self.line(progress.snapshot, flow: governor?.statistics, elapsed: elapsed))
                 }
             }
         }
     }
 
     func finish() async {
-        let running = task.withLock { $0 }
+        let running = task.withLockedValue { $0 }
         running?.cancel()
         await running?.value
         console.write("\r\u{1B}[K")
     }
 
-    static func line(_ snapshot: RunProgress.Snapshot, elapsed: Duration) -> String {
+    static func line(_ snapshot: RunProgress.Snapshot, flow: FlowStatistics?, elapsed: Duration) -> String {
         let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 0.001)
         let rate = Double(snapshot.done) / seconds
         var text = snapshot.inputFinished ? "\(snapshot.done)/\(snapshot.read)" : "\(snapshot.done)/\(snapshot.read)+"
@@ -46,6 +48,11 @@ final class ProgressReporter: Sendable {
             text += String(format: "  ETA %.0fs", remaining)
         }
         text += "  \(snapshot.inFlight) in flight  \(snapshot.failures) failed"
+        if let flow {
+            text += "  limit \(flow.concurrencyLimit)"
+            if let rate = flow.learnedRate { text += String(format: "  pace %.0f/s", rate) }
+            if flow.throttled > 0 { text += "  429 ×\(flow.throttled)" }
+        }
         return text
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import OfferCancelKit
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Turns SIGINT and SIGTERM into the run's shutdown:
 /// 1. the first stops the run (``RunControl/stop()``): reading ends, nothing new starts,
@@ -47,16 +47,16 @@ final class SignalWatcher {
 
 /// The signals of a run: the first one, and how many came.
 private final class ReceivedSignals: Sendable {
-    private let value = Mutex<(first: Int32?, count: Int)>((nil, 0))
+    private let value = NIOLockedValueBox<(first: Int32?, count: Int)>((nil, 0))
 
     /// Records `number`; returns how many signals have come, this one included.
     func record(_ number: Int32) -> Int {
-        value.withLock { state in
+        value.withLockedValue { state in
             if state.first == nil { state.first = number }
             state.count += 1
             return state.count
         }
     }
 
-    var first: Int32? { value.withLock { $0.first } }
+    var first: Int32? { value.withLockedValue { $0.first } }
 }

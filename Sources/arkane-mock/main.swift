@@ -10,7 +10,8 @@ struct ArkaneMock: AsyncParsableCommand {
         abstract: "A simulated Arkane Market API on loopback, for tests, benchmarks and demos.",
         discussion: """
             Serves GET /offers/{id}/cancel, GET /offers/{id}, GET /user/offers, the OAuth2 token \
-            endpoint, GET /__mock/stats and POST /__mock/reset. Any well-formed UUID becomes a READY \
+            endpoint, GET /__mock/stats, POST /__mock/reset and POST /__mock/config (a JSON object \
+            changing the gateway's rateLimit, burst, capacity, penalty or retryAfterStyle while it runs). Any well-formed UUID becomes a READY \
             offer on first sight unless --no-first-sight; the fate options give shares of those IDs \
             other fates, chosen by a hash of the ID and --seed. Fault rates are shares (0 to 1) of \
             requests to the offer routes. Prints one line, "listening on http://HOST:PORT", when ready.
@@ -51,9 +52,34 @@ struct ArkaneMock: AsyncParsableCommand {
     @Option(help: "Share of offer requests applied, then whose connection drops before the reply (a lost reply).") var faultLostReply = 0.0
     @Option(name: .customLong("fault-502-after-apply"), help: "Share of offer requests applied, then answered 502 (a proxy that lost the backend's reply).") var fault502AfterApply = 0.0
     @Option(help: "Share of token requests answered 503.") var faultToken = 0.0
+    @Option(help: "Gateway: requests per second per client (N/s or N/m), above which it answers 429 rate.limited.") var rateLimit: String?
+    @Option(help: "Gateway: requests a client may send at once above --rate-limit (default: one second's worth).") var burst: Int?
+    @Option(help: "Gateway: Retry-After of its 429s: seconds, date, none or mixed.") var retryAfterStyle = "seconds"
+    @Option(help: "Gateway: lock a client out for this many seconds when over 30% of its requests in a 2-second window were rejected (and it sent at least a second's worth of --rate-limit in it).") var penalty: Double?
+    @Option(help: "Gateway: requests served at once before it answers 503.") var capacity: Int?
     @Option(help: "Withdraw the client's credentials after N tokens were issued: token N+1 is refused and every token stops working.") var revokeAfter: Int?
 
+    /// `--rate-limit` in requests per second.
+    var rateLimitPerSecond: Double? {
+        get throws {
+            guard let rateLimit else { return nil }
+            let parts = rateLimit.split(separator: "/", maxSplits: 1)
+            let unit: Double? = parts.count == 1 ? 1 : ["s": 1, "m": 60][parts[1].lowercased()]
+            guard let value = parts.first.flatMap({ Double($0) }), value > 0, value.isFinite, let unit else {
+                throw ValidationError("--rate-limit: expected N/s or N/m, got \(rateLimit)")
+            }
+            return value / unit
+        }
+    }
+
     func validate() throws {
+        _ = try rateLimitPerSecond
+        guard RetryAfterStyle(rawValue: retryAfterStyle) != nil else {
+            throw ValidationError("--retry-after-style: one of " + RetryAfterStyle.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        if let burst, burst < 1 { throw ValidationError("--burst must be at least 1") }
+        if let capacity, capacity < 1 { throw ValidationError("--capacity must be at least 1") }
+        if let penalty, !(penalty > 0 && penalty <= 86_400) { throw ValidationError("--penalty: seconds, more than 0 and at most 86400") }
         guard tokenLifetime >= 1 else { throw ValidationError("--token-lifetime must be at least 1 second") }
         let rates = [alreadyClosed, closing, sold, notFound, notOwned, fault500, fault502, fault503, fault429, faultDisconnect, faultTruncated, faultSuccessFalse, faultStall, faultToken, faultLostReply, fault502AfterApply]
         if let revokeAfter, revokeAfter < 0 { throw ValidationError("--revoke-after must not be negative") }
@@ -94,6 +120,12 @@ struct ArkaneMock: AsyncParsableCommand {
         configuration.faults.badGatewayAfterApply = fault502AfterApply
         configuration.tokenFaultRate = faultToken
         configuration.revokeAfter = revokeAfter
+        let rate = try rateLimitPerSecond
+        configuration.gateway.rateLimit = rate
+        configuration.gateway.burst = burst ?? max(1, Int((rate ?? 1).rounded(.up)))
+        configuration.gateway.retryAfterStyle = RetryAfterStyle(rawValue: retryAfterStyle) ?? .seconds
+        configuration.gateway.penalty = penalty.map { .milliseconds(Int64($0 * 1000)) }
+        configuration.gateway.capacity = capacity
         if let fixture {
             configuration.offers = try MockOffer.fixture(path: fixture, defaultOwner: configuration.ownerID)
         }

@@ -111,7 +111,7 @@ extension EndToEnd {
             let run = try CancelRun.run(["--base-url", market.baseURL, "-v", "-q", ids.path])
             #expect(run.status == 1)
             for id in ids.ids { #expect(run.stderr.contains("\(id) not_found HTTP 404")) }
-            #expect(run.stderr.contains("concurrency 16"))
+            #expect(run.stderr.contains("concurrency adaptive up to 64"))
         }
 
         @Test func helpAndVersion() throws {

@@ -34,23 +34,15 @@ import TestSupport
     }
 }
 
-@Suite struct RateLimiterTests {
+@Suite struct RateTextTests {
     @Test(arguments: [("10", 10.0), ("10/s", 10), ("120/m", 2), ("3600/h", 1), ("0.5/s", 0.5)] as [(String, Double)])
     func ratesParse(text: String, perSecond: Double) {
-        #expect(RateLimiter.parseRate(text) == perSecond)
+        #expect(RateText.perSecond(text) == perSecond)
     }
 
     @Test(arguments: ["", "0", "-1/s", "fast", "10/d", "nan", "inf"])
     func badRatesAreRejected(text: String) {
-        #expect(RateLimiter.parseRate(text) == nil)
-    }
-
-    @Test func slotsAreSpacedEvenly() async throws {
-        let limiter = RateLimiter(perSecond: 100)
-        let clock = ContinuousClock()
-        let start = clock.now
-        for _ in 0..<21 { try await limiter.acquire() }
-        #expect(clock.now - start >= .milliseconds(199), "21 slots at 100/s span at least 200 ms")
+        #expect(RateText.perSecond(text) == nil)
     }
 }
 
@@ -239,12 +231,14 @@ import TestSupport
     @Test func fieldsCoverTheContract() {
         var record = CancelRecord(seq: 1, source: "-", line: 2, offerId: "x", outcome: .cancelled)
         record.latencyMs = 12.3456
+        record.waitMs = 7.5
         record.confirmed = false
         for name in CancelRecord.fieldNames where !["httpStatus", "startedAt", "finishedAt", "offerStatus", "offerType", "price", "sellerAddress",
                                                      "nftId", "nftName", "nftAddress", "chain", "contractName", "errorCode", "errorMessage", "traceCode"].contains(name) {
             #expect(record.field(name) != nil, "\(name)")
         }
         #expect(record.field("latencyMs")?.text == "12.346")
+        #expect(record.field("waitMs")?.text == "7.5")
         #expect(record.field("confirmed")?.text == "false")
         #expect(record.field("nope") == nil)
     }

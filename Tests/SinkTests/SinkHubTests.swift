@@ -1,14 +1,14 @@
 import Foundation
 import NDJSONSink
 import OfferCancelKit
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import TestSupport
 
 /// Keeps what it is given; throws on its `failOn`-th record.
 final class Recorder: Sendable {
-    let records = Mutex<[Int]>([])
-    let closed = Mutex(false)
+    let records = NIOLockedValueBox<[Int]>([])
+    let closed = NIOLockedValueBox(false)
 }
 
 struct RecordingSink: OfferSink {
@@ -22,15 +22,15 @@ struct RecordingSink: OfferSink {
     mutating func write(_ record: CancelRecord) async throws {
         written += 1
         if written == failOn { throw SinkWriteError("disk full at record \(written)") }
-        recorder.records.withLock { $0.append(record.seq) }
+        recorder.records.withLockedValue { $0.append(record.seq) }
     }
 
-    func close(_ summary: RunSummary) async throws { recorder.closed.withLock { $0 = true } }
+    func close(_ summary: RunSummary) async throws { recorder.closed.withLockedValue { $0 = true } }
 }
 
 final class Messages: Sendable {
-    let lines = Mutex<[String]>([])
-    func add(_ line: String) { lines.withLock { $0.append(line) } }
+    let lines = NIOLockedValueBox<[String]>([])
+    func add(_ line: String) { lines.withLockedValue { $0.append(line) } }
 }
 
 @Suite struct SinkHubTests {
@@ -52,11 +52,11 @@ final class Messages: Sendable {
             ("csv:a.csv", RecordingSink(recorder: failing, failOn: 10)),
             ("ndjson:b.ndjson", RecordingSink(recorder: healthy)),
         ], messages: messages)
-        #expect(healthy.records.withLock { $0 } == Array(1...50))
-        #expect(healthy.closed.withLock { $0 })
-        #expect(failing.records.withLock { $0.count } == 9)
-        #expect(!failing.closed.withLock { $0 }, "a dropped sink is not driven further")
-        let lines = messages.lines.withLock { $0 }
+        #expect(healthy.records.withLockedValue { $0 } == Array(1...50))
+        #expect(healthy.closed.withLockedValue { $0 })
+        #expect(failing.records.withLockedValue { $0.count } == 9)
+        #expect(!failing.closed.withLockedValue { $0 }, "a dropped sink is not driven further")
+        let lines = messages.lines.withLockedValue { $0 }
         #expect(lines.count == 1, "reported once: \(lines)")
         #expect(lines.first?.contains("csv:a.csv") == true && lines.first?.contains("disk full at record 10") == true)
         #expect(result.exitStatus == 1, "records are ok, but a sink was lost")
@@ -81,9 +81,9 @@ final class Messages: Sendable {
         #expect(result.exitStatus == 3)
         #expect(result.summary.recordsKept == 9)
         #expect(result.summary.total < 2000, "reading stops at the loss")
-        let unrecorded = messages.lines.withLock { $0.filter { $0.hasPrefix("not recorded: ") } }
+        let unrecorded = messages.lines.withLockedValue { $0.filter { $0.hasPrefix("not recorded: ") } }
         #expect(unrecorded.count == result.summary.total - 9, "every record after the loss is reported on its own line")
-        #expect(aggregate.closed.withLock { $0 })
+        #expect(aggregate.closed.withLockedValue { $0 })
     }
 
     @Test func withoutRecordKeepersNothingIsLost() async throws {

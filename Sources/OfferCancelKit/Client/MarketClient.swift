@@ -71,6 +71,8 @@ public final class MarketClient: Sendable {
         /// Why the body is not usable JSON (truncated, too large, not JSON), if it is not.
         public var bodyError: String?
         public var transportError: String?
+        /// No reply came within the timeout.
+        public var timedOut = false
         /// No request was sent: no token could be had — the credentials were refused, or the
         /// token endpoint stayed unreachable. The run cannot go on.
         public var withoutToken = false
@@ -122,6 +124,7 @@ public final class MarketClient: Sendable {
             reply.bodyError = "reply body larger than \(Self.maxBodyBytes) bytes"
         } catch {
             reply.transportError = Self.describe(error, hiding: reply.token)
+            reply.timedOut = (error as? HTTPClientError).map { $0 == .readTimeout || $0 == .deadlineExceeded } ?? false
         }
         return reply
     }

@@ -1,5 +1,6 @@
 import Foundation
 import JSONStream
+import NIOConcurrencyHelpers
 import Synchronization
 
 #if canImport(Glibc)
@@ -93,10 +94,10 @@ public final class IDSource: AsyncSequence, Sendable {
     }
 
     /// Items passed over because ``IDSourceOptions/resume`` had settled them.
-    public var resumedCount: Int { reader.resumed.withLock { $0.values.reduce(0, +) } }
+    public var resumedCount: Int { reader.resumed.withLockedValue { $0.values.reduce(0, +) } }
 
     /// Items passed over, by the outcome the log gave them.
-    public var resumedByOutcome: [Outcome: Int] { reader.resumed.withLock { $0 } }
+    public var resumedByOutcome: [Outcome: Int] { reader.resumed.withLockedValue { $0 } }
 
     /// Up to `limit` items as soon as at least one is read; empty when every input is
     /// exhausted or reading was stopped.
@@ -181,7 +182,7 @@ final class InputReader: @unchecked Sendable {
     private let options: IDSourceOptions
     private var deduplicator = Deduplicator()
     private var seq = 0
-    let resumed = Mutex<[Outcome: Int]>([:])
+    let resumed = NIOLockedValueBox<[Outcome: Int]>([:])
     let wake: WakePipe
     private let matchBySeq: Bool
 
@@ -219,7 +220,7 @@ final class InputReader: @unchecked Sendable {
     private func judge(_ raw: RawItem, source: String) -> InputItem? {
         seq += 1
         if matchBySeq, let outcome = options.resume?.localOutcome(seq: seq) {
-            resumed.withLock { $0[outcome, default: 0] += 1 }
+            resumed.withLockedValue { $0[outcome, default: 0] += 1 }
             return nil
         }
         let disposition: InputItem.Disposition
@@ -231,7 +232,7 @@ final class InputReader: @unchecked Sendable {
                 disposition = .invalid(invalid)
             case .success(let id):
                 if let outcome = options.resume?.settledOutcome(of: id) {
-                    resumed.withLock { $0[outcome, default: 0] += 1 }
+                    resumed.withLockedValue { $0[outcome, default: 0] += 1 }
                     return nil
                 }
                 disposition = !options.dedupe || deduplicator.insert(id) ? .valid(id) : .duplicate(id)

@@ -32,6 +32,8 @@ public struct CancelPipeline: Sendable {
     public let grace: Duration
     /// Stop when this many replies in a row fail the same way (`--probe`; 0: never).
     public let probe: Int
+    /// Flow control for every request of the run (its maximum concurrency is `concurrency`).
+    public let governor: Governor
 
     public init(mode: Mode, concurrency: Int, settings: CancelSettings, maxFailures: Int? = nil, grace: Duration = .seconds(10), probe: Int = 20) {
         self.mode = mode
@@ -40,6 +42,9 @@ public struct CancelPipeline: Sendable {
         self.maxFailures = maxFailures
         self.grace = grace
         self.probe = max(0, probe)
+        var flow = settings.flow
+        flow.maxConcurrency = self.concurrency
+        governor = Governor(settings: flow)
     }
 
     /// What the loop waits for.
@@ -63,13 +68,13 @@ public struct CancelPipeline: Sendable {
         control: RunControl = RunControl(),
         progress: RunProgress = RunProgress()
     ) async throws -> RunResult {
-        let limiter = settings.ratePerSecond.map { RateLimiter(perSecond: $0) }
+        let governor = governor
         var worker: CancelWorker?
         var confirmation: ConfirmationStage?
         if case .send(let client) = mode {
-            worker = CancelWorker(client: client, limiter: limiter, settings: settings, control: control)
+            worker = CancelWorker(client: client, governor: governor, settings: settings, control: control)
             if settings.confirm {
-                confirmation = ConfirmationStage(client: client, limiter: limiter, control: control, timeout: settings.confirmTimeout,
+                confirmation = ConfirmationStage(client: client, governor: governor, control: control, timeout: settings.confirmTimeout,
                                                  concurrency: settings.confirmConcurrency)
             }
         }
@@ -132,6 +137,7 @@ public struct CancelPipeline: Sendable {
                     confirming -= 1
                     await emitter.emit(record)
                 case .halted:
+                    governor.close()
                     if !finishing {
                         group.addTask {
                             if await control.sleep(for: grace, unless: .graceOver) { control.endGrace() }
@@ -153,7 +159,8 @@ public struct CancelPipeline: Sendable {
             recordsKept: emitter.hub.recordsKept,
             unrecordedActedOn: emitter.unrecordedActedOn,
             confirmed: emitter.confirmed,
-            unconfirmed: emitter.unconfirmed
+            unconfirmed: emitter.unconfirmed,
+            flow: worker == nil ? nil : governor.statistics
         )
         hub = emitter.hub
         await hub.close(summary)

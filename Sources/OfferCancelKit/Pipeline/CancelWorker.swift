@@ -3,8 +3,8 @@ import JSONStream
 /// What a run does to each valid ID (besides the concurrency, which the pipeline owns).
 public struct CancelSettings: Sendable {
     public var retry = RetryPolicy()
-    /// `--rate`: requests per second across the run; `nil` for no limit.
-    public var ratePerSecond: Double?
+    /// Flow control: `-c`, `--rate`, `--fixed-concurrency`.
+    public var flow = Governor.Settings()
     /// `--confirm`: poll `GET /offers/{id}` after an accepted cancel until CLOSED.
     public var confirm = false
     public var confirmTimeout: Duration = .seconds(30)
@@ -14,8 +14,9 @@ public struct CancelSettings: Sendable {
     public init() {}
 }
 
-/// Cancels one ID: rate limit, request, classification, retries, token refresh. Safe to call
-/// from many tasks at once. (`--confirm` is the ``ConfirmationStage``'s.)
+/// Cancels one ID: a permit from the run's ``Governor``, request, classification, retries,
+/// token refresh. Safe to call from many tasks at once. (`--confirm` is the
+/// ``ConfirmationStage``'s.)
 ///
 /// Nothing new starts once the run halts (``RunControl``): no first attempt, retry or
 /// backoff — waits end at once. A request already on the wire finishes, unless
@@ -23,7 +24,7 @@ public struct CancelSettings: Sendable {
 /// may not have been applied.
 struct CancelWorker: Sendable {
     let client: MarketClient
-    let limiter: RateLimiter?
+    let governor: Governor
     let settings: CancelSettings
     let control: RunControl
 
@@ -31,19 +32,27 @@ struct CancelWorker: Sendable {
         var record = CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .failed)
         record.startedAt = .now()
         let clock = ContinuousClock()
-        let started = clock.now
+        var waited = Duration.zero
+        var lastAttempt: Duration?
         var refreshedAfter401 = false
         var attempt = 0
         // An attempt that got no answer, or a 5xx, may have been applied all the same.
         var mayHaveApplied = false
         while true {
-            if let limiter { _ = await control.sleep(for: await limiter.reserve()) }
-            if control.isHalted {
+            guard !control.isHalted, let permit = await governor.acquire(control, firstAttempt: attempt == 0) else {
                 halted(&record)
                 break
             }
+            waited += permit.waited
             attempt += 1
+            let sentAt = clock.now
             let reply = await client.send(.cancel(id))
+            if reply.withoutToken {
+                governor.giveBack(permit)
+            } else {
+                lastAttempt = clock.now - sentAt
+                governor.release(permit, FlowSignal(reply, latency: clock.now - sentAt))
+            }
             if Task.isCancelled {
                 record.attempts = attempt
                 record.outcome = .failed
@@ -88,12 +97,20 @@ struct CancelWorker: Sendable {
                 if let offer = verdict.offer { record.fill(from: offer) }
                 break
             }
-            guard let delay = settings.retry.delay(after: attempt, retryAfter: reply.retryAfter, unit: Double.random(in: 0..<1)) else {
+            guard let delay = retryDelay(after: attempt, reply: reply) else {
                 record.outcome = .failed
                 record.errorMessage = "gave up after \(attempt) attempts: " + (verdict.errorMessage ?? "no usable reply")
                 break
             }
-            guard await control.sleep(for: delay) else {
+            guard governor.settings.fixed || reply.status == 429 || reply.status == 503 || governor.mayRetry() else {
+                record.outcome = .failed
+                record.errorMessage = "retry budget exhausted after \(attempt) attempts (the server keeps failing; retries would only add load): " + (verdict.errorMessage ?? "no usable reply")
+                break
+            }
+            let backoffStarted = clock.now
+            let slept = await control.sleep(for: delay)
+            waited += clock.now - backoffStarted
+            guard slept else {
                 halted(&record)
                 break
             }
@@ -103,9 +120,18 @@ struct CancelWorker: Sendable {
         }
         record.finishedAt = .now()
         if record.attempts > 0 {
-            record.latencyMs = Double((clock.now - started).nanoseconds) / 1e6
+            record.latencyMs = lastAttempt.map { Double($0.nanoseconds) / 1e6 }
+            record.waitMs = Double(waited.nanoseconds) / 1e6
         }
         return record
+    }
+
+    /// The wait before the next attempt, `nil` when none is left. Under the governor, a 429
+    /// or 503 is not waited out here: the run-wide pause does that in ``Governor/acquire``.
+    private func retryDelay(after attempt: Int, reply: MarketClient.Reply) -> Duration? {
+        guard let delay = settings.retry.delay(after: attempt, retryAfter: reply.retryAfter, unit: Double.random(in: 0..<1)) else { return nil }
+        if !governor.settings.fixed, reply.status == 429 || reply.status == 503 { return .zero }
+        return delay
     }
 
     /// After a failure that followed a lost reply or a 5xx, asks the offer itself: if it is
@@ -114,14 +140,16 @@ struct CancelWorker: Sendable {
     private func checkWhetherApplied(_ id: OfferID, record: inout CancelRecord) async {
         var offer: JSONValue?
         for attempt in 1...settings.retry.maxAttempts {
+            guard let permit = await governor.acquire(control, firstAttempt: attempt == 1) else { return }
+            let sentAt = ContinuousClock.now
             let reply = await client.send(.offer(id))
+            governor.release(permit, FlowSignal(reply, latency: .now - sentAt))
             if reply.status == 200, reply.body?["success"]?.bool == true, let result = reply.body?["result"] {
                 offer = result
                 break
             }
             if let status = reply.status, !RetryPolicy.isRetryable(status: status), status != 200 { return }
-            guard let delay = settings.retry.delay(after: attempt, retryAfter: reply.retryAfter, unit: Double.random(in: 0..<1)),
-                  await control.sleep(for: delay) else { return }
+            guard let delay = retryDelay(after: attempt, reply: reply), await control.sleep(for: delay) else { return }
         }
         guard let offer, let status = offer["status"]?.string, status == "CLOSED" || status == "CLOSING_OFFER" else { return }
         record.outcome = .alreadyClosed

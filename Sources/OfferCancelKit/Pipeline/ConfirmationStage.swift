@@ -1,23 +1,23 @@
 import JSONStream
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// `--confirm`: after an accepted cancel, polls `GET /offers/{id}` until the offer is CLOSED
 /// or the deadline passes — a stage of its own beside the cancels.
 ///
 /// Offers waiting for CLOSED hold no request slot: only a poll on the wire takes one of the
 /// stage's own `concurrency` slots (`--confirm-concurrency`), so confirming never slows the
-/// cancels. Polls back off from 250 ms to 2 s, share the run's `--rate`, and stop the moment
-/// the run halts.
+/// cancels. Polls back off from 250 ms to 2 s, wait out the run's pauses and share its pace
+/// (``Governor/paceDelay(now:)``), and stop the moment the run halts.
 struct ConfirmationStage: Sendable {
     let client: MarketClient
-    let limiter: RateLimiter?
+    let governor: Governor
     let control: RunControl
     let timeout: Duration
     let slots: Slots
 
-    init(client: MarketClient, limiter: RateLimiter?, control: RunControl, timeout: Duration, concurrency: Int) {
+    init(client: MarketClient, governor: Governor, control: RunControl, timeout: Duration, concurrency: Int) {
         self.client = client
-        self.limiter = limiter
+        self.governor = governor
         self.control = control
         self.timeout = timeout
         slots = Slots(max(1, concurrency))
@@ -37,7 +37,7 @@ struct ConfirmationStage: Sendable {
                 return record
             }
             wait = min(wait * 2, .seconds(2))
-            if let limiter { _ = await control.sleep(for: await limiter.reserve()) }
+            _ = await control.sleep(for: governor.paceDelay())
             guard !control.isHalted else { continue }
             await slots.acquire()
             let reply = await client.send(.offer(id))
@@ -63,13 +63,13 @@ struct ConfirmationStage: Sendable {
             var waiters: [CheckedContinuation<Void, Never>] = []
         }
 
-        private let state: Mutex<State>
+        private let state: NIOLockedValueBox<State>
 
-        init(_ count: Int) { state = Mutex(State(free: count)) }
+        init(_ count: Int) { state = NIOLockedValueBox(State(free: count)) }
 
         func acquire() async {
             await withCheckedContinuation { continuation in
-                let granted = state.withLock { state in
+                let granted = state.withLockedValue { state in
                     if state.free > 0 {
                         state.free -= 1
                         return true
@@ -82,7 +82,7 @@ struct ConfirmationStage: Sendable {
         }
 
         func release() {
-            let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            let next = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
                 if state.waiters.isEmpty {
                     state.free += 1
                     return nil

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Whether a run may go on, shared by the command, the pipeline and every worker.
 ///
@@ -34,7 +34,7 @@ public final class RunControl: Sendable {
         var onStop: [@Sendable () -> Void] = []
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     public init() {}
 
@@ -54,20 +54,20 @@ public final class RunControl: Sendable {
     /// signal came). Implies ``stop()``.
     public func endGrace() { advance(to: .graceOver) }
 
-    public var phase: Phase { state.withLock { $0.phase } }
+    public var phase: Phase { state.withLockedValue { $0.phase } }
 
     /// True once the run must send nothing new.
     public var isHalted: Bool { phase >= .halted }
 
     /// True once no more input is to be read.
-    public var isReadingStopped: Bool { state.withLock { $0.readingStopped } }
+    public var isReadingStopped: Bool { state.withLockedValue { $0.readingStopped } }
 
     /// Why the run was aborted, if it was.
-    public var abortReason: String? { state.withLock { $0.abortReason } }
+    public var abortReason: String? { state.withLockedValue { $0.abortReason } }
 
     /// Runs `action` once, when reading stops (at once if it has). It must not block.
     public func onReadingStopped(_ action: @escaping @Sendable () -> Void) {
-        let already = state.withLock { state in
+        let already = state.withLockedValue { state in
             if state.readingStopped { return true }
             state.onStop.append(action)
             return false
@@ -77,13 +77,13 @@ public final class RunControl: Sendable {
 
     /// Returns when the run reaches `phase` (at once if it has), or when the task is cancelled.
     public func wait(until phase: Phase) async {
-        let id = state.withLock { state -> UInt64 in
+        let id = state.withLockedValue { state -> UInt64 in
             state.nextWaiter += 1
             return state.nextWaiter
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state in
+                let resumeNow = state.withLockedValue { state in
                     if state.phase >= phase || Task.isCancelled { return true }
                     state.waiters[id] = (phase, continuation)
                     return false
@@ -91,7 +91,7 @@ public final class RunControl: Sendable {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
+            state.withLockedValue { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
         }
     }
 
@@ -113,7 +113,7 @@ public final class RunControl: Sendable {
     }
 
     private func advance(to phase: Phase, _ change: (inout State) -> Void = { _ in }) {
-        let (woken, actions) = state.withLock { state in
+        let (woken, actions) = state.withLockedValue { state in
             change(&state)
             if phase == .graceOver { state.readingStopped = true }
             state.phase = max(state.phase, phase)

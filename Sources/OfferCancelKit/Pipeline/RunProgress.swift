@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Live counters of a run, for a progress line. Safe to read from any task.
 public final class RunProgress: Sendable {
@@ -14,11 +14,11 @@ public final class RunProgress: Sendable {
         public var inFlight = 0
     }
 
-    private let state = Mutex(Snapshot())
+    private let state = NIOLockedValueBox(Snapshot())
 
     public init() {}
 
-    public var snapshot: Snapshot { state.withLock { $0 } }
+    public var snapshot: Snapshot { state.withLockedValue { $0 } }
 
-    func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
+    func update(_ body: (inout Snapshot) -> Void) { state.withLockedValue { body(&$0) } }
 }

@@ -14,8 +14,10 @@ public struct CancelRecord: Sendable {
     public var httpStatus: Int?
     /// Requests sent for this ID (0 when none was).
     public var attempts: Int = 0
-    /// From the first request to the last reply, including waits between retries.
+    /// The final attempt: request written to reply read.
     public var latencyMs: Double?
+    /// Time spent waiting on flow control, the rate and backoff between attempts.
+    public var waitMs: Double?
     public var startedAt: Timestamp?
     public var finishedAt: Timestamp?
     public var offerStatus: String?
@@ -65,6 +67,7 @@ public struct CancelRecord: Sendable {
         Field(name: "httpStatus") { $0.httpStatus.map(FieldValue.integer) },
         Field(name: "attempts") { .integer($0.attempts) },
         Field(name: "latencyMs") { $0.latencyMs.map { .number(roundedMs($0)) } },
+        Field(name: "waitMs") { $0.waitMs.map { .number(roundedMs($0)) } },
         Field(name: "startedAt") { $0.startedAt.map { .text($0.rfc3339) } },
         Field(name: "finishedAt") { $0.finishedAt.map { .text($0.rfc3339) } },
         Field(name: "offerStatus") { $0.offerStatus.map(FieldValue.text) },

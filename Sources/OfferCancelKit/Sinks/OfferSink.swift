@@ -72,9 +72,12 @@ public struct RunSummary: Sendable {
     /// With `--confirm`: accepted cancels seen CLOSED in time, and those not (exit status 1).
     public var confirmed: Int
     public var unconfirmed: Int
+    /// What flow control saw and did (429s, pauses, learned rate, per-second series); `nil`
+    /// for a run that sent nothing (`--dry-run`).
+    public var flow: FlowStatistics?
 
     public init(startedAt: Timestamp, finishedAt: Timestamp, counts: [Outcome: Int], interrupted: Bool, abortReason: String?,
-                recordsKept: Int = 0, unrecordedActedOn: Int = 0, confirmed: Int = 0, unconfirmed: Int = 0) {
+                recordsKept: Int = 0, unrecordedActedOn: Int = 0, confirmed: Int = 0, unconfirmed: Int = 0, flow: FlowStatistics? = nil) {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.counts = counts
@@ -84,6 +87,7 @@ public struct RunSummary: Sendable {
         self.unrecordedActedOn = unrecordedActedOn
         self.confirmed = confirmed
         self.unconfirmed = unconfirmed
+        self.flow = flow
     }
 
     public var total: Int { counts.values.reduce(0, +) }

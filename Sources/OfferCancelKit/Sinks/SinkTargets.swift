@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +19,7 @@ public final class SinkTargets: Sendable {
         case sink(String)
     }
 
-    private let claims = Mutex<[FileIdentity: Role]>([:])
+    private let claims = NIOLockedValueBox<[FileIdentity: Role]>([:])
 
     public init() {}
 
@@ -27,7 +27,7 @@ public final class SinkTargets: Sendable {
     /// `-` means stdin and is not a file to protect.
     public func claimRead(_ path: String, as role: Role) {
         guard path != "-", let identity = FileIdentity(existing: path) else { return }
-        claims.withLock { claims in if claims[identity] == nil { claims[identity] = role } }
+        claims.withLockedValue { claims in if claims[identity] == nil { claims[identity] = role } }
     }
 
     /// Claims `path` (`-` for stdout) for the sink `sink`. Appending (`+PATH`) may share the
@@ -40,16 +40,18 @@ public final class SinkTargets: Sendable {
         } else {
             identity = try FileIdentity(target: path, sink: sink)
         }
-        try claims.withLock { (claims) throws(SinkSpecError) in
+        let conflict = claims.withLockedValue { claims -> SinkSpecError? in
             switch claims[identity] {
             case nil: claims[identity] = .sink(sink)
-            case .input?: throw SinkSpecError("\(sink) would write over an input of this run; name another file")
+            case .input?: return SinkSpecError("\(sink) would write over an input of this run; name another file")
             case .resumeLog? where appending: claims[identity] = .sink(sink)
             case .resumeLog?:
-                throw SinkSpecError("\(sink) would truncate the --resume log; append to it with +\(path), or name another file")
-            case .sink(let other)?: throw SinkSpecError("\(sink) and \(other) write to the same file; give each sink its own")
+                return SinkSpecError("\(sink) would truncate the --resume log; append to it with +\(path), or name another file")
+            case .sink(let other)?: return SinkSpecError("\(sink) and \(other) write to the same file; give each sink its own")
             }
+            return nil
         }
+        if let conflict { throw conflict }
     }
 }
 

@@ -3,7 +3,7 @@ import AsyncAlgorithms
 import JSONStream
 import OfferCancelKit
 import Subprocess
-import Synchronization
+import NIOConcurrencyHelpers
 import SystemPackage
 
 /// `exec:COMMAND`: the records as NDJSON on the standard input of `/bin/sh -c COMMAND`,
@@ -129,9 +129,9 @@ private enum ExecSinkError: Error, CustomStringConvertible {
 
 /// The first reason the child failed, set from its task and read from the sink's.
 private final class ChildFailure: Sendable {
-    private let state = Mutex<String?>(nil)
+    private let state = NIOLockedValueBox<String?>(nil)
 
-    func set(_ reason: String) { state.withLock { if $0 == nil { $0 = reason } } }
+    func set(_ reason: String) { state.withLockedValue { if $0 == nil { $0 = reason } } }
 
-    var reason: String? { state.withLock { $0 } }
+    var reason: String? { state.withLockedValue { $0 } }
 }

@@ -25,6 +25,7 @@ enum SummaryText {
             lines.append("  " + paint("31", "records    \(summary.recordsKept) kept; \(summary.unrecordedActedOn) offers acted on after the record stream was lost (listed above as \"not recorded\")"))
         }
         if let latency = stats.latencyMs { lines.append("  latency ms " + percentiles(latency)) }
+        if let flow = summary.flow { lines.append("  flow       " + flowLine(flow, requests: stats.requests)) }
         if stats.confirmed + stats.unconfirmed > 0 {
             var line = "  confirmed  \(stats.confirmed) seen CLOSED"
             if stats.unconfirmed > 0 { line += ", " + paint("31", "\(stats.unconfirmed) not confirmed in time") }
@@ -36,6 +37,18 @@ enum SummaryText {
             lines.append("  errors     " + codes.map { "\($0.code) ×\($0.count)" }.joined(separator: ", "))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// 429s and pauses, what the run learned, and what it refused.
+    static func flowLine(_ flow: FlowStatistics, requests: Int) -> String {
+        var parts = ["429 ×\(flow.throttled)" + (requests > 0 ? " (\(format(100 * Double(flow.throttled) / Double(requests), digits: 1)) %)" : "")]
+        if flow.overloaded > 0 { parts.append("503 ×\(flow.overloaded)") }
+        parts.append("\(flow.pauses) pauses (\(format(flow.paused.seconds, digits: 1)) s)")
+        parts.append("rate " + (flow.learnedRate.map { "learned \(format($0, digits: 1))/s" } ?? "unpaced"))
+        parts.append("concurrency limit \(flow.concurrencyLimit)")
+        if flow.budgetExhausted > 0 { parts.append("retry budget refused \(flow.budgetExhausted)") }
+        if flow.breakerTrips > 0 { parts.append("circuit breaker opened \(flow.breakerTrips)×") }
+        return parts.joined(separator: ", ")
     }
 
     static func percentiles(_ values: RunStatistics.Percentiles) -> String {
@@ -87,10 +100,34 @@ enum SummaryJSON {
             ("abortReason", summary.abortReason.map(JSONValue.string) ?? .null),
             ("recordsKept", .integer(Int64(summary.recordsKept))),
             ("unrecordedActedOn", .integer(Int64(summary.unrecordedActedOn))),
+            ("flow", summary.flow.map(flow) ?? .null),
             ("baseURL", run.map { .string($0.baseURL) } ?? .null),
             ("dryRun", .bool(run?.dryRun ?? false)),
         ]
         return .object(members)
+    }
+
+    private static func flow(_ flow: FlowStatistics) -> JSONValue {
+        .object([
+            ("throttled", .integer(Int64(flow.throttled))),
+            ("overloaded", .integer(Int64(flow.overloaded))),
+            ("pauses", .integer(Int64(flow.pauses))),
+            ("pausedSeconds", .real(flow.paused.seconds)),
+            ("learnedRate", flow.learnedRate.map(JSONValue.real) ?? .null),
+            ("concurrencyLimit", .integer(Int64(flow.concurrencyLimit))),
+            ("retryBudgetRefused", .integer(Int64(flow.budgetExhausted))),
+            ("breakerTrips", .integer(Int64(flow.breakerTrips))),
+            ("perSecond", .array(flow.series.map { second in
+                .object([
+                    ("sent", .integer(Int64(second.sent))),
+                    ("ok", .integer(Int64(second.ok))),
+                    ("failed", .integer(Int64(second.failed))),
+                    ("throttled", .integer(Int64(second.throttled))),
+                    ("inFlight", .integer(Int64(second.inFlight))),
+                    ("concurrencyLimit", .integer(Int64(second.concurrencyLimit))),
+                ])
+            })),
+        ])
     }
 
     private static func percentiles(_ values: RunStatistics.Percentiles) -> JSONValue {

@@ -1,0 +1,97 @@
+import Foundation
+
+/// The request rate the server accepts, learned from its 429s, since nobody published it.
+///
+/// Unpaced until the first 429. Then the rate starts at what the server accepted in the last
+/// second and doubles every half second (a slow start, as TCP's) until the next 429, which
+/// brackets the limit: the rate becomes 90 % of the lower of the rate sent and the rate
+/// accepted since the last pause. After that every 429 takes it to 95 % of itself (or to the
+/// rate accepted since the last pause, when a lowered limit shows there), and it
+/// probes upward by 0.5 % a second below the rate of the last 429, 0.1 % above it (a plateau
+/// as in CUBIC), so 429s — and the pauses they cost — come rarely while a raised limit is
+/// still found. `ceiling` (`--rate`) is never exceeded.
+struct AdaptiveRate: Sendable {
+    let ceiling: Double?
+    /// The learned rate, requests per second; `nil` until the first 429.
+    private(set) var learned: Double?
+    /// The rate at the last 429.
+    private var lastThrottled: Double?
+    private var slowStart = false
+    private var grownAt: ContinuousClock.Instant
+    /// Accepted replies per 50 ms over the last second, as a ring.
+    private var buckets = [Int](repeating: 0, count: 20)
+    private var bucketIndex: Int64 = 0
+    private let started: ContinuousClock.Instant
+
+    static let bucket: Duration = .milliseconds(50)
+
+    init(ceiling: Double?, now: ContinuousClock.Instant) {
+        self.ceiling = ceiling
+        grownAt = now
+        started = now
+    }
+
+    /// Requests per second to pace at now, or `nil` for no pacing.
+    mutating func current(now: ContinuousClock.Instant) -> Double? {
+        if var rate = learned, now > grownAt {
+            let elapsed = (now - grownAt).seconds
+            if slowStart {
+                rate *= pow(2, elapsed / 0.5)
+            } else {
+                let perSecond: Double = rate < (lastThrottled ?? 0) ? 0.005 : 0.001
+                rate *= 1 + elapsed * perSecond
+            }
+            if let ceiling { rate = min(rate, ceiling) }
+            learned = rate
+            grownAt = now
+        }
+        return learned ?? ceiling
+    }
+
+    mutating func accepted(now: ContinuousClock.Instant) {
+        advance(to: now)
+        buckets[Int(bucketIndex % 20)] += 1
+    }
+
+    /// A new 429 episode; `since` is when sending resumed after the last pause, `resumingAt`
+    /// when it resumes after this one (the rate grows from then).
+    mutating func throttled(now: ContinuousClock.Instant, since resumed: ContinuousClock.Instant, resumingAt: ContinuousClock.Instant) {
+        advance(to: now)
+        let span = max(0, min(1, (now - max(resumed, started)).seconds))
+        let buckets = Int((span / Self.bucket.seconds).rounded(.up))
+        var accepted = 0
+        for back in 0..<min(buckets, 20) { accepted += self.buckets[Int((bucketIndex - Int64(back) + 20) % 20)] }
+        let count = Double(accepted)
+        if let rate = learned {
+            lastThrottled = rate
+            if slowStart {
+                let acceptedRate = span >= 0.25 ? count / span : rate / 2
+                learned = max(rate / 2, min(rate, acceptedRate)) * 0.9
+            } else {
+                // A limit lowered under the run shows in what the server accepted since the last pause.
+                learned = min(rate * 0.95, span >= 0.5 ? count / span : .infinity)
+            }
+            slowStart = false
+        } else {
+            // The first 429 of the run: the server accepted `count` in (at most) the last second.
+            learned = count
+            slowStart = true
+        }
+        learned = max(1, min(learned ?? 1, ceiling ?? .infinity))
+        grownAt = max(now, resumingAt)
+    }
+
+    private mutating func advance(to now: ContinuousClock.Instant) {
+        let index = (now - started).nanoseconds / Self.bucket.nanoseconds
+        if index - bucketIndex >= 20 {
+            buckets = [Int](repeating: 0, count: 20)
+        } else {
+            var step = bucketIndex
+            while step < index {
+                step += 1
+                buckets[Int(step % 20)] = 0
+            }
+        }
+        bucketIndex = max(bucketIndex, index)
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import JSONStream
+import Testing
+
+extension EndToEnd {
+    /// The run against a gateway whose limits nobody published: counts of 429s, lock-outs and
+    /// records, never wall time.
+    @Suite struct FlowControlEndToEndTests {
+        /// The gateway's counts and the market's applied cancels after a run.
+        struct Gateway {
+            var accepted: Int64
+            var rejected: Int64
+            var lockOuts: Int64
+            var overCapacity: Int64
+            var cancelled: Int64
+            var maxCallsPerID: Int64
+
+            init(_ stats: JSONValue) {
+                let gateway = stats["gateway"]
+                accepted = gateway?["accepted"]?.integer ?? -1
+                rejected = gateway?["rejected"]?.integer ?? -1
+                lockOuts = gateway?["lockOuts"]?.integer ?? -1
+                overCapacity = gateway?["overCapacity"]?.integer ?? -1
+                cancelled = stats["cancelReplies"]?["cancelled"]?.integer ?? 0
+                maxCallsPerID = stats["cancelCalls"]?.members.compactMap { $0.value.integer }.max() ?? 0
+            }
+
+            var rejectedShare: Double { Double(rejected) / Double(max(1, accepted + rejected)) }
+        }
+
+        @Test(arguments: ["seconds", "date", "none", "mixed"])
+        func sixtyFourInFlightAgainstALimitedGatewayIsNeverLockedOut(retryAfterStyle: String) async throws {
+            let market = try MockProcess(["--rate-limit", "200/s", "--burst", "20", "--penalty", "5", "--retry-after-style", retryAfterStyle])
+            let ids = try IDFile(count: 1_200)
+            let run = try CancelRun.run(["--base-url", market.baseURL, "-c", "64", "-q", ids.path])
+            let gateway = Gateway(try await market.stats())
+            #expect(gateway.lockOuts == 0, "the first release, 64 workers each retrying alone, was locked out")
+            #expect(gateway.cancelled == 1_200, "every offer cancelled")
+            #expect(gateway.maxCallsPerID == 1 || gateway.rejected > 0, "an ID is sent again only after a 429")
+            #expect(gateway.rejectedShare < 0.05, "\(gateway.rejected) of \(gateway.accepted + gateway.rejected) requests answered 429")
+            #expect(outcomeCounts(try run.records()) == ["cancelled": 1_200])
+            #expect(run.status == 0)
+        }
+
+        @Test func theLimitHalvedMidRunIsFollowedWithoutALockOut() async throws {
+            let market = try MockProcess(["--rate-limit", "300/s", "--burst", "30", "--penalty", "5"])
+            let ids = try IDFile(count: 1_500)
+            let change = try Self.later(seconds: 2, "curl -s -X POST -d '{\"rateLimit\": 150}' \(market.baseURL)/__mock/config")
+            let summaryPath = NSTemporaryDirectory() + "summary-\(UUID().uuidString).json"
+            defer { try? FileManager.default.removeItem(atPath: summaryPath) }
+            let run = try CancelRun.run(["--base-url", market.baseURL, "-q", "--sink", "ndjson:-", "--sink", "summary-json:\(summaryPath)", ids.path])
+            change.waitUntilExit()
+            let stats = try await market.stats()
+            let gateway = Gateway(stats)
+            #expect(stats["gateway"]?["rateLimit"]?.number == 150, "the change reached the gateway during the run")
+            #expect(gateway.lockOuts == 0)
+            #expect(gateway.cancelled == 1_500)
+            #expect(gateway.rejectedShare < 0.05, "\(gateway.rejected) 429s")
+            #expect(run.status == 0)
+            let summary = try JSONValue.parse(String(contentsOfFile: summaryPath, encoding: .utf8))
+            #expect((summary["flow"]?["throttled"]?.integer ?? -1) == gateway.rejected, "the summary counts the gateway's 429s")
+            #expect((summary["flow"]?["perSecond"]?.count ?? 0) >= 5, "a per-second series")
+        }
+
+        @Test func overCapacityIsFoundWithoutFailingAnOffer() async throws {
+            let market = try MockProcess(["--capacity", "4", "--latency-ms", "20"])
+            let ids = try IDFile(count: 800)
+            let run = try CancelRun.run(["--base-url", market.baseURL, "-c", "64", "-q", ids.path])
+            let gateway = Gateway(try await market.stats())
+            #expect(gateway.cancelled == 800)
+            #expect(outcomeCounts(try run.records()) == ["cancelled": 800])
+            #expect(gateway.overCapacity < 200, "the concurrency limit came down to the capacity: \(gateway.overCapacity) 503s")
+            #expect(run.status == 0)
+        }
+
+        @Test func recordsSeparateTheRequestFromTheWaitBeforeIt() async throws {
+            let market = try MockProcess(["--rate-limit", "100/s", "--burst", "10", "--latency-ms", "5"])
+            let ids = try IDFile(count: 300)
+            let run = try CancelRun.run(["--base-url", market.baseURL, "-q", ids.path])
+            let records = try run.records()
+            #expect(records.count == 300)
+            let waits = records.compactMap { $0["waitMs"]?.number }
+            let latencies = records.compactMap { $0["latencyMs"]?.number }
+            #expect(waits.count == 300 && latencies.count == 300, "every sent record has both")
+            #expect(waits.contains { $0 >= 500 }, "some offers waited out a pause or the pace")
+            #expect(latencies.allSatisfy { $0 < 500 }, "latencyMs is the final attempt only: \(latencies.max() ?? 0) ms")
+        }
+
+        @Test func aServerThatKeepsFailingSpendsTheRetryBudgetNotTheServer() async throws {
+            let market = try MockProcess(["--fault-500", "0.3", "--seed", "5"])
+            let ids = try IDFile(count: 2_000)
+            let run = try CancelRun.run(["--base-url", market.baseURL, "--probe", "0", "-q", ids.path])
+            let records = try run.records()
+            #expect(records.count == 2_000)
+            let cancelRequests = try await market.stats()["requests"]?["cancel"]?.integer ?? 0
+            // Five attempts each would be about 2,000 × (1 + 0.3 + 0.09 + 0.03 + 0.01) ≈ 2,860.
+            #expect(cancelRequests < 2_500, "retries held to a share of first attempts: \(cancelRequests) requests")
+            #expect(records.contains { ($0["errorMessage"]?.string ?? "").contains("retry budget exhausted") })
+            #expect(run.status == 1)
+        }
+
+        /// Runs `command` in a shell after `seconds`, without waiting for it.
+        static func later(seconds: Int, _ command: String) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "sleep \(seconds); \(command) > /dev/null"]
+            try process.run()
+            return process
+        }
+    }
+}

@@ -1,0 +1,170 @@
+@testable import OfferCancelKit
+import Testing
+
+/// The governor on synthetic replies, with the time passed in: decisions, not wall time.
+@Suite struct GovernorTests {
+    let t0 = ContinuousClock.now
+
+    func at(_ milliseconds: Int) -> ContinuousClock.Instant { t0 + .milliseconds(milliseconds) }
+
+    func governor(maxConcurrency: Int = 64, fixed: Bool = false, rate: Double? = nil) -> Governor {
+        var settings = Governor.Settings()
+        settings.maxConcurrency = maxConcurrency
+        settings.fixed = fixed
+        settings.rateCeiling = rate
+        return Governor(settings: settings, now: t0)
+    }
+
+    /// Takes a permit at `now`, or fails the test.
+    func permit(_ governor: Governor, _ now: ContinuousClock.Instant, first: Bool = true) throws -> Governor.Permit {
+        guard case .go(_, let inFlight) = governor.decide(now: now) else {
+            Issue.record("expected a permit at \(now - t0), got \(governor.decide(now: now))")
+            throw Refused()
+        }
+        return Governor.Permit(issuedAt: now, inFlight: inFlight, firstAttempt: first, waited: .zero)
+    }
+
+    struct Refused: Error {}
+
+    @Test func itStartsAtEightInFlightAndGrowsWhileRepliesAreHealthy() throws {
+        let governor = governor(maxConcurrency: 20)
+        var permits = try (0..<8).map { _ in try permit(governor, t0) }
+        #expect(governor.decide(now: t0) == .waitForRoom)
+        for round in 1...10 {
+            for permit in permits { governor.release(permit, .healthy(latency: .milliseconds(1)), now: at(round)) }
+            permits = []
+            while case .go(_, let inFlight) = governor.decide(now: at(round)) {
+                permits.append(Governor.Permit(issuedAt: at(round), inFlight: inFlight, firstAttempt: true, waited: .zero))
+            }
+        }
+        #expect(permits.count == 20, "-c is the ceiling")
+        #expect(governor.statistics.concurrencyLimit == 20)
+    }
+
+    @Test func a429EpisodePausesEveryWorkerOnceUntilItsRetryAfter() throws {
+        let governor = governor()
+        let permits = try (0..<8).map { _ in try permit(governor, t0) }
+        for permit in permits { governor.release(permit, .throttled(retryAfter: .seconds(2)), now: at(10)) }
+        #expect(governor.decide(now: at(20)) == .sleep(until: at(2010)))
+        let statistics = governor.statistics
+        #expect(statistics.pauses == 1, "eight 429s of one episode are one pause")
+        #expect(statistics.throttled == 8)
+        #expect(statistics.concurrencyLimit == 4, "halved once, not eight times")
+        #expect(statistics.learnedRate != nil, "a 429 starts pacing")
+        guard case .go = governor.decide(now: at(2010)) else {
+            Issue.record("sending resumes when the Retry-After moment comes")
+            return
+        }
+    }
+
+    @Test(arguments: [
+        (FlowSignal.throttled(retryAfter: nil), [250, 500, 1000]),
+        (FlowSignal.overloaded(retryAfter: nil), [250, 500, 1000]),
+    ])
+    func withoutRetryAfterTheRunBacksOffAndTheBackoffDoubles(signal: FlowSignal, pauses: [Int]) throws {
+        let governor = governor()
+        var now = 0
+        for pause in pauses {
+            let sent = try permit(governor, at(now))
+            governor.release(sent, signal, now: at(now + 1))
+            #expect(governor.decide(now: at(now + 1)) == .sleep(until: at(now + 1 + pause)))
+            now += 1 + pause
+        }
+        let healthy = try permit(governor, at(now))
+        governor.release(healthy, .healthy(latency: .milliseconds(1)), now: at(now + 1))
+        let again = try permit(governor, at(now + 2))
+        governor.release(again, signal, now: at(now + 3))
+        #expect(governor.decide(now: at(now + 3)) == .sleep(until: at(now + 253)), "a healthy reply resets the backoff")
+    }
+
+    @Test func afterA429TheRunPacesToTheRateTheServerAccepted() throws {
+        let governor = governor()
+        // 50 accepted within the first 100 ms, then a 429 (a burst of 50 at a gateway).
+        for index in 0..<50 {
+            let sent = try permit(governor, at(index * 2))
+            governor.release(sent, .healthy(latency: .milliseconds(1)), now: at(index * 2 + 1))
+        }
+        let limited = try permit(governor, at(100))
+        governor.release(limited, .throttled(retryAfter: .seconds(1)), now: at(101))
+        let rate = try #require(governor.statistics.learnedRate)
+        #expect(rate > 40 && rate <= 50, "the first estimate is what was accepted in the last second: \(rate)")
+        guard case .go(let first, _) = governor.decide(now: at(1101)), case .go(let second, _) = governor.decide(now: at(1101)) else {
+            Issue.record("permits after the pause")
+            return
+        }
+        #expect(second - first >= .milliseconds(19), "paced at about 50/s: \(second - first)")
+    }
+
+    @Test func theRateCeilingHoldsWithoutAny429() throws {
+        let governor = governor(rate: 10)
+        var slots: [ContinuousClock.Instant] = []
+        for _ in 0..<5 {
+            guard case .go(let at, _) = governor.decide(now: t0) else { Issue.record("expected a permit"); return }
+            slots.append(at)
+        }
+        #expect(slots.last! - slots.first! == .milliseconds(400))
+    }
+
+    @Test func repliesToRequestsSentBeforeAnEpisodeAreItsEcho() throws {
+        let governor = governor()
+        let early = try (0..<8).map { _ in try permit(governor, t0) }
+        governor.release(early[0], .timedOut, now: at(5))
+        #expect(governor.statistics.concurrencyLimit == 6)
+        for permit in early.dropFirst() { governor.release(permit, .timedOut, now: at(6)) }
+        #expect(governor.statistics.concurrencyLimit == 6, "the other seven timed out in the same episode")
+        let late = try permit(governor, at(10))
+        governor.release(late, .timedOut, now: at(20))
+        #expect(governor.statistics.concurrencyLimit == 4, "a request sent after the decrease starts a new episode")
+    }
+
+    @Test func theRetryBudgetAllowsATenthOfFirstAttemptsAndAFloor() throws {
+        let governor = governor()
+        #expect((0..<10).allSatisfy { _ in governor.mayRetry(now: t0) }, "a floor of 10 to begin with")
+        #expect(!governor.mayRetry(now: t0))
+        for index in 0..<100 {
+            let sent = try permit(governor, t0)
+            governor.release(sent, .healthy(latency: .zero), now: at(index % 1))
+        }
+        #expect((0..<10).allSatisfy { _ in governor.mayRetry(now: t0) }, "100 first attempts earn 10 retries")
+        #expect(!governor.mayRetry(now: t0))
+        #expect(governor.mayRetry(now: at(1000)), "and the floor refills at one per second")
+        #expect(governor.statistics.budgetExhausted == 2)
+    }
+
+    @Test func theBreakerOpensOnFailuresInARowProbesOnceAndCloses() throws {
+        let governor = governor()
+        for index in 0..<10 {
+            let sent = try permit(governor, at(index))
+            governor.release(sent, .failing, now: at(index))
+        }
+        #expect(governor.decide(now: at(10)) == .sleep(until: at(1009)), "open for a second")
+        let probe = try permit(governor, at(1009))
+        #expect(governor.decide(now: at(1009)) == .waitForRoom, "one probe at a time")
+        governor.release(probe, .failing, now: at(1010))
+        #expect(governor.decide(now: at(1011)) == .sleep(until: at(3010)), "a failed probe: twice as long")
+        let second = try permit(governor, at(3010))
+        governor.release(second, .healthy(latency: .milliseconds(1)), now: at(3011))
+        guard case .go = governor.decide(now: at(3012)) else { Issue.record("closed again after a healthy probe"); return }
+        #expect(governor.statistics.breakerTrips == 1)
+    }
+
+    @Test func fixedConcurrencyIsTodaysBehaviour() throws {
+        let governor = governor(maxConcurrency: 16, fixed: true)
+        let permits = try (0..<16).map { _ in try permit(governor, t0) }
+        #expect(governor.decide(now: t0) == .waitForRoom)
+        for permit in permits { governor.release(permit, .throttled(retryAfter: .seconds(5)), now: at(1)) }
+        guard case .go = governor.decide(now: at(2)) else { Issue.record("no run-wide pause"); return }
+        #expect(governor.statistics.concurrencyLimit == 16)
+        #expect((0..<50).allSatisfy { _ in governor.mayRetry(now: t0) }, "no retry budget")
+    }
+
+    @Test func closingEndsEveryWait() async throws {
+        let governor = governor(maxConcurrency: 1, fixed: true)
+        _ = try permit(governor, t0)
+        let control = RunControl()
+        async let waiting = governor.acquire(control)
+        try await Task.sleep(for: .milliseconds(50))
+        governor.close()
+        #expect(await waiting == nil)
+    }
+}
