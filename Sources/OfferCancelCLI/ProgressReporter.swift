@@ -39,7 +39,7 @@ final class ProgressReporter: Sendable {
     }
 
     static func line(_ snapshot: RunProgress.Snapshot, flow: FlowStatistics?, elapsed: Duration) -> String {
-        let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 0.001)
+        let seconds = max(elapsed.seconds, 0.001)
         let rate = Double(snapshot.done) / seconds
         var text = snapshot.inputFinished ? "\(snapshot.done)/\(snapshot.read)" : "\(snapshot.done)/\(snapshot.read)+"
         text += String(format: "  %.0f/s", rate)

@@ -117,7 +117,7 @@ public actor TokenProvider {
             } catch {
                 let elapsed = clock.now - started
                 guard elapsed + delay + attemptTimeout <= outage || attempts == 1 && elapsed + delay <= outage else {
-                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    let seconds = elapsed.seconds
                     throw TokenUnavailable(reason: "cannot get a token from \(tokenURL(authURL)): \(MarketClient.describe(error)) (\(attempts) attempts in \(Int(seconds.rounded())) s)")
                 }
                 try await Task.sleep(for: delay)

@@ -4,7 +4,7 @@ import OfferCancelKit
 /// The text summary: a few aligned lines a person reads at a glance.
 enum SummaryText {
     static func render(_ stats: RunStatistics, summary: RunSummary, color: Bool) -> String {
-        let seconds = Double(summary.duration.components.seconds) + Double(summary.duration.components.attoseconds) / 1e18
+        let seconds = summary.duration.seconds
         let paint = { (code: String, text: String) in color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
         var lines: [String] = []
         var headline = "offer-cancel: \(stats.total) records in \(format(seconds, digits: 2)) s"
@@ -72,7 +72,7 @@ enum SummaryText {
 /// The JSON summary document (`summary-json`).
 enum SummaryJSON {
     static func render(_ stats: RunStatistics, summary: RunSummary, run: RunInfo?) -> JSONValue {
-        let seconds = Double(summary.duration.components.seconds) + Double(summary.duration.components.attoseconds) / 1e18
+        let seconds = summary.duration.seconds
         let latency: JSONValue = stats.latencyMs.map(percentiles) ?? .null
         let confirmation: JSONValue = stats.confirmationMs.map(percentiles) ?? .null
         let ok = stats.byOutcome.filter { $0.key.isOK }.values.reduce(0, +)
