@@ -8,8 +8,15 @@
 struct FailureProbe {
     /// Replies in a row that trip the probe; 0 turns it off.
     let window: Int
-    private var reason: String?
+    private var reason: Reason?
     private var streak = 0
+
+    /// What makes two failures "the same way".
+    private struct Reason: Equatable {
+        var httpStatus: Int?
+        var errorCode: String?
+        var outcome: Outcome
+    }
 
     init(window: Int) {
         self.window = window
@@ -22,7 +29,7 @@ struct FailureProbe {
             (reason, streak) = (nil, 0)
             return nil
         }
-        let key = "\(record.httpStatus.map(String.init) ?? "-")|\(record.errorCode ?? "")|\(record.outcome.rawValue)"
+        let key = Reason(httpStatus: record.httpStatus, errorCode: record.errorCode, outcome: record.outcome)
         if key == reason { streak += 1 } else { (reason, streak) = (key, 1) }
         guard streak == window else { return nil }
         return "\(window) replies in a row failed the same way (\(Self.describe(record))): \(Self.fix(for: record))"
