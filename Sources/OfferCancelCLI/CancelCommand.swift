@@ -88,7 +88,8 @@ struct CancelCommand: AsyncParsableCommand {
         if output.verbose {
             console.say("offer-cancel \(OfferCancelVersion.current): \(info.inputs.joined(separator: " ")) → \(baseURL), concurrency " + (behaviour.fixedConcurrency ? "\(behaviour.concurrency) fixed" : "adaptive up to \(behaviour.concurrency)")
                 + (behaviour.rate.map { ", rate \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
-                + "; credentials: \(client.map { Self.describe($0.tokens.credentials) } ?? "none (dry run)")")
+                + "; credentials: " + (client == nil ? "none (dry run)" : api.mock ? "the simulated market's own token (--mock ignores ARKANE_* and --token-file)"
+                    : client.map { Self.describe($0.tokens.credentials) } ?? ""))
         }
         try await setUp(console) { try await hub.open(info) }
 
@@ -182,7 +183,8 @@ struct CancelCommand: AsyncParsableCommand {
         context.csvColumns = output.csvColumns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         context.includeOffer = output.includeOffer
         context.stderrIsTerminal = console.stderrIsTerminal
-        context.noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+        let environment = ProcessInfo.processInfo.environment
+        context.noColor = !(environment["NO_COLOR"] ?? "").isEmpty || environment["TERM"] == "dumb"
         for option in output.sinkOptions {
             let parts = option.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { throw SinkSpecError("--sink-option \(option): expected KEY=VALUE") }
@@ -217,7 +219,10 @@ struct CancelCommand: AsyncParsableCommand {
         }
     }
 
+    /// With `--mock`, the simulated market's own token, whatever the environment holds (its
+    /// `ARKANE_TOKEN` is for the real API, and the mock would refuse it).
     private func credentials(mock: MockMarketServer?) throws -> Credentials {
+        if let mock { return .token(Secret(mock.configuration.token)) }
         let environment = ProcessInfo.processInfo.environment
         if let path = api.tokenFile {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -228,9 +233,8 @@ struct CancelCommand: AsyncParsableCommand {
         if let token = environment["ARKANE_TOKEN"], !token.isEmpty { return .token(try Secret(validating: token, name: "ARKANE_TOKEN")) }
         if let id = environment["ARKANE_CLIENT_ID"], let secret = environment["ARKANE_CLIENT_SECRET"], !id.isEmpty, !secret.isEmpty {
             _ = try Secret(validating: id, name: "ARKANE_CLIENT_ID")
-            return .clientCredentials(id: id, secret: try Secret(validating: secret, name: "ARKANE_CLIENT_SECRET"), authURL: mock?.baseURL ?? api.authURL)
+            return .clientCredentials(id: id, secret: try Secret(validating: secret, name: "ARKANE_CLIENT_SECRET"), authURL: api.authURL)
         }
-        if let mock { return .token(Secret(mock.configuration.token)) }
         throw MarketClientError.configuration(
             "no credentials: use --token-file, ARKANE_TOKEN, or ARKANE_CLIENT_ID with ARKANE_CLIENT_SECRET (or --mock, or --dry-run)")
     }

@@ -124,7 +124,8 @@ struct BehaviourOptions: ParsableArguments {
         guard (0...86_400_000).contains(backoffBase), (0...86_400_000).contains(backoffCap) else {
             throw ValidationError("--backoff-base and --backoff-cap: 0 to 86400000 ms")
         }
-        guard retryAfterCap >= 0, confirmTimeout > 0 else { throw ValidationError("--retry-after-cap and --confirm-timeout must not be negative") }
+        guard retryAfterCap >= 0 else { throw ValidationError("--retry-after-cap must not be negative") }
+        guard confirmTimeout > 0 else { throw ValidationError("--confirm-timeout must be more than 0 seconds") }
         if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1") }
         guard probe >= 0 else { throw ValidationError("--probe must not be negative (0 turns it off)") }
         if let confirmConcurrency, confirmConcurrency < 1 { throw ValidationError("--confirm-concurrency must be at least 1") }

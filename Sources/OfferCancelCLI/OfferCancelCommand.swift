@@ -26,7 +26,7 @@ public struct OfferCancelCommand: AsyncParsableCommand {
             Examples:
               offer-cancel --mock samples/ids.txt
               ARKANE_TOKEN=… offer-cancel --sink csv:results.csv --sink summary ids.txt
-              cut -d, -f3 export.csv | offer-cancel --rate 20/s --sink ndjson:+log.ndjson -
+              tail -n +2 export.csv | cut -d, -f3 | offer-cancel --sink ndjson:+log.ndjson -
             """,
         version: OfferCancelVersion.current,
         subcommands: [CancelCommand.self, SinksCommand.self],

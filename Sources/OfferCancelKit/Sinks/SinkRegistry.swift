@@ -27,7 +27,7 @@ public struct SinkContext: Sendable {
     public var includeOffer = false
     /// Whether stderr is a terminal (text summaries may use colour).
     public var stderrIsTerminal = false
-    /// `NO_COLOR` was set.
+    /// `NO_COLOR` is set, or `TERM` is `dumb`: no colour.
     public var noColor = false
     /// Extra options for custom sinks, `--sink-option KEY=VALUE`.
     public var options: [String: String] = [:]
