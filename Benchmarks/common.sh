@@ -1,14 +1,17 @@
 # Sourced by the benchmark scripts: release binaries and generated IDs.
-# Sets: root (the repository), work (a temporary folder removed on exit), bin (release products).
+# Sets: root (the repository), work (a temporary folder removed on exit), bin (the products).
+# BENCH_CONFIGURATION=debug uses debug builds instead (CI's smoke runs, which check that the
+# scripts work, not what they measure: every figure in BENCHMARKS.md is from release builds).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d)
 cleanup() { rm -rf "$work"; }
 trap cleanup EXIT
 cd "$root"
-swift build -c release --product offer-cancel >/dev/null
-swift build -c release --product arkane-mock >/dev/null
-bin=$(swift build -c release --show-bin-path)
+configuration=${BENCH_CONFIGURATION:-release}
+swift build -c "$configuration" --product offer-cancel >/dev/null
+swift build -c "$configuration" --product arkane-mock >/dev/null
+bin=$(swift build -c "$configuration" --show-bin-path)
 
 # generate_ids COUNT SEED FILE: COUNT random version-4 UUIDs, the same ones for the same seed.
 generate_ids() {
