@@ -88,8 +88,7 @@ struct CancelCommand: AsyncParsableCommand {
         if output.verbose {
             console.say("offer-cancel \(OfferCancelVersion.current): \(info.inputs.joined(separator: " ")) → \(baseURL), concurrency " + (behaviour.fixedConcurrency ? "\(behaviour.concurrency) fixed" : "adaptive up to \(behaviour.concurrency)")
                 + (behaviour.rate.map { ", rate \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
-                + "; credentials: " + (client == nil ? "none (dry run)" : api.mock ? "the simulated market's own token (--mock ignores ARKANE_* and --token-file)"
-                    : client.map { Self.describe($0.tokens.credentials) } ?? ""))
+                + "; credentials: " + credentialSource(client))
         }
         try await setUp(console) { try await hub.open(info) }
 
@@ -209,6 +208,12 @@ struct CancelCommand: AsyncParsableCommand {
         var sinks: [(name: String, sink: any OfferSink)] = try specs.map { ($0.description, try registry.makeSink($0, context: context)) }
         if output.verbose { sinks.append(("verbose", VerboseSink(console: console))) }
         return SinkHub(sinks, report: { console.say("offer-cancel: \($0)") })
+    }
+
+    /// Where this run's credentials come from, secrets redacted (for `-v`).
+    private func credentialSource(_ client: MarketClient?) -> String {
+        guard let client else { return "none (dry run)" }
+        return api.mock ? "the simulated market's own token (--mock ignores ARKANE_* and --token-file)" : Self.describe(client.tokens.credentials)
     }
 
     /// Where the credentials come from, secrets redacted (for `-v`).
