@@ -90,9 +90,10 @@ struct CancelRun {
         return records
     }
 
-    /// Runs the binary to its end; with `signal`, sends it that signal after `signalAfter`.
+    /// Runs the binary to its end; with `signal`, sends it that signal after `signalAfter`, or, with
+    /// `signalWhen`, as soon as that holds (polled; a slow machine, under a sanitizer, starts late).
     static func run(_ arguments: [String], environment: [String: String] = ["ARKANE_TOKEN": "mock-token"], stdin: Data? = nil,
-                    signal: Int32? = nil, signalAfter: Duration = .seconds(1)) throws -> CancelRun {
+                    signal: Int32? = nil, signalAfter: Duration = .seconds(1), signalWhen: (() -> Bool)? = nil) throws -> CancelRun {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Binaries.path("offer-cancel"))
         process.arguments = arguments
@@ -116,7 +117,12 @@ struct CancelRun {
             try input.fileHandleForWriting.close()
         }
         if let signal {
-            Thread.sleep(forTimeInterval: Double(signalAfter.components.seconds) + Double(signalAfter.components.attoseconds) / 1e18)
+            if let signalWhen {
+                let deadline = Date().addingTimeInterval(120)
+                while !signalWhen() && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            } else {
+                Thread.sleep(forTimeInterval: Double(signalAfter.components.seconds) + Double(signalAfter.components.attoseconds) / 1e18)
+            }
             kill(process.processIdentifier, signal)
         }
         process.waitUntilExit()
@@ -140,6 +146,11 @@ final class IDFile {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// How many whole lines the file at `path` holds now (0 when it does not exist yet).
+func lineCount(_ path: String) -> Int {
+    (FileManager.default.contents(atPath: path) ?? Data()).reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
 }
 
 func outcomeCounts(_ records: [JSONValue]) -> [String: Int] {

@@ -18,7 +18,7 @@ extension EndToEnd {
             let market = try MockProcess(["--latency-ms", "30"])
             let ids = try IDFile(count: 600)
             let first = try CancelRun.run(["--base-url", market.baseURL, "--rate", "200/s", "-c", "8", "--sink", "ndjson:\(log)", "--sink", "summary", ids.path],
-                                          signal: SIGINT, signalAfter: .milliseconds(1200))
+                                          signal: SIGINT, signalWhen: { lineCount(log) >= 60 })
             #expect(first.status == 130)
             #expect(first.stderr.contains("stopping: nothing new is sent"))
             #expect(first.stderr.contains("interrupted"), "the summary is printed and says so")
@@ -47,7 +47,7 @@ extension EndToEnd {
             let market = try MockProcess(["--latency-ms", "50"])
             let ids = try IDFile(count: 400)
             let first = try CancelRun.run(["--base-url", market.baseURL, "--rate", "150/s", "-c", "16", "--sink", "ndjson:\(log)", ids.path],
-                                          signal: SIGKILL, signalAfter: .milliseconds(1000))
+                                          signal: SIGKILL, signalWhen: { lineCount(log) >= 40 })
             #expect(first.status == SIGKILL || first.status == 128 + SIGKILL || first.status == 9)
             let text = try String(contentsOfFile: log, encoding: .utf8)
             #expect(text.isEmpty || text.hasSuffix("\n"), "only whole lines")

@@ -210,7 +210,7 @@ import TestSupport
         try await MarketHarness.with({ $0.tokenLifetime = 1 }) { harness in
             let (market, client) = (harness.server, harness.client)
             let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "mock-secret", authURL: market.baseURL), client: client,
-                                         timeout: .milliseconds(500))
+                                         timeout: .seconds(10))
             try await provider.prime()
             await market.shutdown()
             try await Task.sleep(for: .seconds(1))
