@@ -182,6 +182,7 @@ struct CancelCommand: AsyncParsableCommand {
         context.csvColumns = output.csvColumns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         context.includeOffer = output.includeOffer
         context.stderrIsTerminal = console.stderrIsTerminal
+        context.stderr = { console.write($0) }
         let environment = ProcessInfo.processInfo.environment
         context.noColor = !(environment["NO_COLOR"] ?? "").isEmpty || environment["TERM"] == "dumb"
         for option in output.sinkOptions {

@@ -1,16 +1,49 @@
 import Foundation
+import NIOConcurrencyHelpers
 
-/// The human side of the terminal: stderr lines, and what is a terminal.
+/// The human side of the terminal: stderr lines, what is a terminal, and the one status line
+/// (progress) that every other line is written above, so neither overwrites the other.
 struct Console: Sendable {
     let stderrIsTerminal = isatty(STDERR_FILENO) == 1
     let stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
+    /// The status line on screen now, if any.
+    private let status = NIOLockedValueBox<String?>(nil)
 
     /// Writes one line to stderr.
     func say(_ line: String) {
         write(line + "\n")
     }
 
+    /// Writes `text` to stderr; with a status line drawn, clears it, writes `text` as whole
+    /// lines, and draws the status line again below.
     func write(_ text: String) {
+        status.withLockedValue { status in
+            guard let status else { return emit(text) }
+            emit(Self.clear + text + (text.hasSuffix("\n") ? "" : "\n") + status)
+        }
+    }
+
+    /// Draws (or redraws) the status line in place.
+    func showStatus(_ line: String) {
+        status.withLockedValue {
+            $0 = line
+            emit(Self.clear + line)
+        }
+    }
+
+    /// Removes the status line, if one is drawn.
+    func clearStatus() {
+        status.withLockedValue {
+            guard $0 != nil else { return }
+            $0 = nil
+            emit(Self.clear)
+        }
+    }
+
+    /// Carriage return, then erase to the end of the line.
+    private static let clear = "\r\u{1B}[K"
+
+    private func emit(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
     }
 }

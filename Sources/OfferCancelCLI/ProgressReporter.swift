@@ -2,8 +2,8 @@ import Foundation
 import OfferCancelKit
 import NIOConcurrencyHelpers
 
-/// Redraws one progress line on stderr: done/total (total once the input is fully read),
-/// rate, ETA, failures, and flow control's concurrency limit, pace and 429s.
+/// Redraws one progress line on stderr, as the console's status line (other lines are written
+/// above it): done/total (total once the input is fully read), rate, ETA, failures, and flow control's concurrency limit, pace and 429s.
 final class ProgressReporter: Sendable {
     private let progress: RunProgress
     private let governor: Governor?
@@ -25,7 +25,7 @@ final class ProgressReporter: Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(250))
                     let elapsed = clock.now - started
-                    console.write("\r\u{1B}[K" + Self.line(progress.snapshot, flow: governor?.statistics, elapsed: elapsed))
+                    console.showStatus(Self.line(progress.snapshot, flow: governor?.statistics, elapsed: elapsed))
                 }
             }
         }
@@ -35,7 +35,7 @@ final class ProgressReporter: Sendable {
         let running = task.withLockedValue { $0 }
         running?.cancel()
         await running?.value
-        console.write("\r\u{1B}[K")
+        console.clearStatus()
     }
 
     static func line(_ snapshot: RunProgress.Snapshot, flow: FlowStatistics?, elapsed: Duration) -> String {

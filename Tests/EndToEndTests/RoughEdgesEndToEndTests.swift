@@ -67,3 +67,63 @@ extension EndToEnd.RoughEdgesEndToEndTests {
         #expect(outcomes == Array(repeating: "cancelled", count: 5), "\(command) → \(outcomes)")
     }
 }
+
+extension EndToEnd.RoughEdgesEndToEndTests {
+    /// A CSV export piped in, or saved as `.txt`, is CSV by its header row (it used to be
+    /// read as lines: the header and every row became `invalid_id` records).
+    @Test(arguments: ["-", "export.txt"])
+    func aCSVIsKnownByItsHeader(input: String) throws {
+        let csv = "type,status,offerId,price\n" + (1...3).map { "sale,READY,\(testID($0)),10.5" }.joined(separator: "\n") + "\n"
+        let path = input == "-" ? "-" : try scratch.file(input, csv)
+        let run = try CancelRun.run(["--dry-run", "-q", path], environment: [:], stdin: input == "-" ? Data(csv.utf8) : nil)
+        let records = try run.records()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(records.compactMap { $0["offerId"]?.string } == (1...3).map(testID))
+        #expect(records.compactMap { $0["line"]?.integer } == [2, 3, 4], "line numbers count the header")
+    }
+
+    /// `csv:+PATH` continues a file only under its own header; rows under another header
+    /// would be read as the wrong columns. Refused before anything is sent, the file untouched.
+    @Test(arguments: [("offerId,outcome\r\n", ["--csv-columns", "offerId,outcome,httpStatus"], "append with --csv-columns offerId,outcome"),
+                      ("hello\n", [], "its first line is not a header this sink writes")])
+    func appendingUnderAnotherHeaderIsRefused(existing: String, columns: [String], hint: String) async throws {
+        let market = try MockProcess()
+        let ids = try IDFile(count: 5)
+        let csv = try scratch.file("out.csv", existing + "x,cancelled\r\n")
+        let run = try CancelRun.run(["--base-url", market.baseURL, "-q", "--sink", "csv:+\(csv)"] + columns + [ids.path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("csv:+\(csv): the file's columns are not this run's; \(hint)"), "\(run.stderr)")
+        #expect(try String(contentsOfFile: csv, encoding: .utf8) == existing + "x,cancelled\r\n", "the file is untouched")
+        #expect((try await market.stats()["requests"]?["cancel"]?.integer ?? 0) == 0, "nothing was sent")
+    }
+
+    @Test func appendingUnderTheSameHeaderAddsRowsOnly() throws {
+        let ids = try IDFile(count: 2)
+        let csv = try scratch.file("same.csv", "offerId,outcome\r\nx,cancelled\r\n")
+        let run = try CancelRun.run(["--dry-run", "-q", "--sink", "csv:+\(csv)", "--csv-columns", "offerId,outcome", ids.path], environment: [:])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\r\n")
+        #expect(lines.count == 4 && lines.filter { $0 == "offerId,outcome" }.count == 1, "\(lines)")
+    }
+
+    /// Lines said while the progress line is drawn (`-v` failures, the summary) go above it,
+    /// each on a line of its own; the progress line is gone at the end. They used to be
+    /// appended to the progress text.
+    @Test func theProgressLineAndOtherLinesDoNotOverwriteEachOther() throws {
+        let market = try MockProcess(["--not-found", "0.3"])
+        let ids = try IDFile(count: 150)
+        let run = try CancelRun.run(["--base-url", market.baseURL, "--rate", "100/s", "--progress", "always", "-v",
+                                     "--sink", "ndjson:\(scratch.file("p.ndjson"))", "--sink", "summary", ids.path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains(" in flight "), "the progress line was drawn")
+        // What a terminal shows: on each line, what follows the last carriage return.
+        let shown = run.stderr.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            String(line.split(separator: "\r", omittingEmptySubsequences: false).last ?? "").replacingOccurrences(of: "\u{1B}[K", with: "")
+        }
+        let said = shown.filter { $0.contains("offer-cancel:") }
+        #expect(said.count > 10)
+        #expect(said.allSatisfy { $0.hasPrefix("offer-cancel:") }, "\(said.filter { !$0.hasPrefix("offer-cancel:") })")
+        #expect(shown.contains { $0.hasPrefix("offer-cancel: 150 records") }, "the summary's headline starts a line")
+        #expect(!shown.contains { $0.contains(" in flight ") }, "the progress line is cleared at the end")
+    }
+}

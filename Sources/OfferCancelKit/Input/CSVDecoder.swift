@@ -23,7 +23,9 @@ final class CSVDecoder: RawItemDecoder {
         self.input = input
         self.source = source
         self.maxRecordLength = maxRecordLength
-        guard let headerRecord = try readRecord() else { return }
+        var first = try readRecord()
+        while let record = first, record.fields.count == 1, record.fields[0].isEmpty { first = try readRecord() }  // blank lines
+        guard let headerRecord = first else { return }
         header = headerRecord.fields.map { String(decoding: $0[...].trimmingASCIIWhitespace(), as: UTF8.self) }
         idColumn = try Self.resolveColumn(requested, header: header, source: source)
     }

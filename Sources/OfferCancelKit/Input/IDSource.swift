@@ -84,7 +84,7 @@ public final class IDSource: AsyncSequence, Sendable {
 
     private static func decoder(for input: ByteInput, path: String, options: IDSourceOptions) throws(InputError) -> any RawItemDecoder {
         var format = options.format
-        if format == .auto { format = try InputFormat.detect(path: path == "-" ? "" : path, input: input) }
+        if format == .auto { format = try InputFormat.detect(path: path == "-" ? "" : path, input: input, idColumn: options.idColumn) }
         switch format {
         case .auto, .lines: return LinesDecoder(input: input, maxLineLength: options.maxLineLength)
         case .csv: return try CSVDecoder(input: input, source: path, idColumn: options.idColumn, maxRecordLength: options.maxLineLength)

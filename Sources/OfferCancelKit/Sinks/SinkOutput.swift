@@ -142,6 +142,23 @@ public final class SinkOutput {
         }
     }
 
+    /// The first line (without its line end) of the file a `+PATH` target continues; `nil`
+    /// for other targets and for a missing or empty file. Reads at most `limit` bytes and
+    /// touches nothing, so a sink that writes a header can refuse, before the run starts, a
+    /// file whose header is not its own.
+    public func existingFirstLine(limit: Int = 65_536) -> [UInt8]? {
+        guard appending, let path else { return nil }
+        let fd = openFile(path, O_RDONLY | O_CLOEXEC, 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: limit)
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, limit, 0) }
+        guard count > 0 else { return nil }
+        var line = bytes[..<count].prefix { $0 != 0x0A }
+        if line.last == 0x0D { line = line.dropLast() }
+        return Array(line)
+    }
+
     /// The last byte of the file at `path`; `nil` when it is empty, missing or unreadable.
     private static func lastByte(of path: String) -> UInt8? {
         let fd = openFile(path, O_RDONLY | O_CLOEXEC, 0)

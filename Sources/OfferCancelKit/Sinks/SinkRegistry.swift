@@ -1,3 +1,10 @@
+import JSONStream
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A parsed `--sink SCHEME[:TARGET]`.
 public struct SinkSpec: Sendable, Equatable, CustomStringConvertible {
     public var scheme: String
@@ -29,6 +36,9 @@ public struct SinkContext: Sendable {
     public var stderrIsTerminal = false
     /// `NO_COLOR` is set, or `TERM` is `dumb`: no colour.
     public var noColor = false
+    /// Writes text for the person running the tool to stderr. The command routes it above its
+    /// progress line; a sink that reports on stderr writes through this, not to the descriptor.
+    public var stderr: @Sendable (String) -> Void = { text in try? writeAll(Array(text.utf8), to: STDERR_FILENO) }
     /// Extra options for custom sinks, `--sink-option KEY=VALUE`.
     public var options: [String: String] = [:]
     /// The run's files by identity; ``SinkOutput`` claims each sink's target here so that no

@@ -1,7 +1,8 @@
 import OfferCancelKit
 
 /// `csv[:PATH|+PATH|-]`: a header row, then one RFC 4180 row per record (`+PATH` appends
-/// rows, without a second header when the file already has content).
+/// rows, without a second header when the file already has content; a file whose header is
+/// not this run's columns is refused before the run starts).
 ///
 /// Columns are ``CancelRecord/fieldNames`` in order, or the subset `--csv-columns` names, in
 /// its order. Fields holding a comma, quote, CR or LF — or leading/trailing spaces — are
@@ -26,6 +27,19 @@ public struct CSVSink: OfferSink {
         guard !columns.isEmpty else { throw SinkSpecError("csv: --csv-columns names no column") }
         self.columns = columns
         output = try SinkOutput(target: target, scheme: "csv", context: context)
+        if let header = output.existingFirstLine(), header != Array(Self.encode(columns).dropLast(2)) {
+            throw Self.otherHeader(header, path: output.name)
+        }
+    }
+
+    /// Rows under another header would be read as the wrong columns: say which columns append.
+    private static func otherHeader(_ header: [UInt8], path: String) -> SinkSpecError {
+        let text = String(decoding: header.prefix(2_000), as: UTF8.self)
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let hint = names.allSatisfy { CancelRecord.field(named: $0) != nil }
+            ? "append with --csv-columns \(text), or write a new file"
+            : "its first line is not a header this sink writes; write a new file"
+        return SinkSpecError("csv:+\(path): the file's columns are not this run's; \(hint)")
     }
 
     /// Every row is a record.
@@ -44,12 +58,23 @@ public struct CSVSink: OfferSink {
 
     private mutating func writeRow(_ fields: [String]) async throws {
         row.removeAll(keepingCapacity: true)
+        Self.appendRow(fields, to: &row)
+        try await output.write(row)
+    }
+
+    /// One row: the fields, comma-separated, then CRLF.
+    static func appendRow(_ fields: [String], to row: inout [UInt8]) {
         for (index, field) in fields.enumerated() {
             if index > 0 { row.append(UInt8(ascii: ",")) }
-            Self.appendField(field, to: &row)
+            appendField(field, to: &row)
         }
         row.append(contentsOf: [0x0D, 0x0A])
-        try await output.write(row)
+    }
+
+    static func encode(_ fields: [String]) -> [UInt8] {
+        var row: [UInt8] = []
+        appendRow(fields, to: &row)
+        return row
     }
 
     /// Appends `field`, quoted when RFC 4180 (or a spreadsheet's trimming) requires it.

@@ -1,9 +1,4 @@
 import JSONStream
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import OfferCancelKit
 
 /// `summary[:PATH|-]` (text, stderr by default) and `summary-json:PATH|-` (one JSON document).
@@ -19,6 +14,7 @@ public struct SummarySink: OfferSink {
     private let style: Style
     /// `nil` for stderr.
     private let output: SinkOutput?
+    private let stderr: @Sendable (String) -> Void
     private let color: Bool
     private var statistics = RunStatistics()
     private var run: RunInfo?
@@ -32,6 +28,7 @@ public struct SummarySink: OfferSink {
         self.style = style
         output = try target.map { try SinkOutput(target: $0, scheme: style == .json ? "summary-json" : "summary", context: context) }
         self.color = color && style == .text && target == nil
+        stderr = context.stderr
     }
 
     /// Only totals: a run needs another sink to keep its records.
@@ -44,14 +41,17 @@ public struct SummarySink: OfferSink {
     public func close(_ summary: RunSummary) async throws {
         let bytes: [UInt8]
         switch style {
-        case .text: bytes = Array(SummaryText.render(statistics, summary: summary, color: color).utf8)
+        case .text:
+            let text = SummaryText.render(statistics, summary: summary, color: color)
+            guard output != nil else { return stderr(text) }
+            bytes = Array(text.utf8)
         case .json:
             var buffer = JSONWriteBuffer()
             buffer.append(SummaryJSON.render(statistics, summary: summary, run: run))
             buffer.append(0x0A)
             bytes = buffer.bytes
         }
-        if let output { try await output.replaceWhole(with: bytes) } else { try writeAll(bytes, to: STDERR_FILENO) }
+        try await output?.replaceWhole(with: bytes)
     }
 
     /// Adds the `summary` and `summary-json` schemes.
