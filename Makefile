@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test deps build
+.PHONY: demo test deps build install
 
 deps:
 	@if [ ! -f /usr/include/jansson.h ]; then \
@@ -24,3 +24,22 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Installs the binaries, shell completions and man pages under PREFIX (default /usr/local;
+# DESTDIR for packaging). CONFIGURATION=debug installs the debug build (CI uses it).
+PREFIX ?= /usr/local
+CONFIGURATION ?= release
+install: deps
+	$(SWIFT) build -c $(CONFIGURATION) --product offer-cancel
+	$(SWIFT) build -c $(CONFIGURATION) --product arkane-mock
+	$(SWIFT) package generate-manual --configuration $(CONFIGURATION)
+	@set -e; bin=$$($(SWIFT) build -c $(CONFIGURATION) --show-bin-path); root="$(DESTDIR)$(PREFIX)"; \
+	man=.build/plugins/GenerateManual/outputs; \
+	install -d "$$root/bin" "$$root/share/man/man1" "$$root/share/bash-completion/completions" \
+		"$$root/share/zsh/site-functions" "$$root/share/fish/vendor_completions.d"; \
+	install -m 755 "$$bin/offer-cancel" "$$bin/arkane-mock" "$$root/bin/"; \
+	install -m 644 "$$man/offer-cancel/offer-cancel.1" "$$man/arkane-mock/arkane-mock.1" "$$root/share/man/man1/"; \
+	"$$bin/offer-cancel" --generate-completion-script bash > "$$root/share/bash-completion/completions/offer-cancel"; \
+	"$$bin/offer-cancel" --generate-completion-script zsh > "$$root/share/zsh/site-functions/_offer-cancel"; \
+	"$$bin/offer-cancel" --generate-completion-script fish > "$$root/share/fish/vendor_completions.d/offer-cancel.fish"; \
+	echo "installed under $$root: bin/offer-cancel, bin/arkane-mock, their man pages, completions for bash, zsh and fish"

@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "OfferCancelCLI",
             dependencies: [
-                "OfferCancelKit", "MockMarket", "CSVSink", "NDJSONSink", "SummarySink", "ExecSink",
+                "OfferCancelKit", "CSVSink", "NDJSONSink", "SummarySink", "ExecSink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

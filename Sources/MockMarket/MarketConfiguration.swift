@@ -49,6 +49,19 @@ public struct MarketConfiguration: Sendable {
 
     public init() {}
 
+    /// The market `offer-cancel --mock` starts (`arkane-mock --demo`): some of every fate, a
+    /// little latency, and a few 503s and 429s to retry.
+    public static var demo: MarketConfiguration {
+        var configuration = MarketConfiguration()
+        configuration.scenario = .mixed
+        configuration.latency = .milliseconds(2)
+        configuration.jitter = .milliseconds(8)
+        configuration.faults.unavailable = 0.03
+        configuration.faults.rateLimited = 0.01
+        configuration.retryAfterSeconds = 1
+        return configuration
+    }
+
     /// Shares of first-sight offers that are not simply READY.
     public struct Scenario: Sendable, Equatable {
         public var alreadyClosed = 0.0

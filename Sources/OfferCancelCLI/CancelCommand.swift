@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import MockMarket
 import OfferCancelKit
 
 /// `offer-cancel cancel` (the default): read IDs, cancel them, write records.
@@ -48,34 +47,28 @@ struct CancelCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
-        let mock = api.mock ? MockMarketServer(configuration: .demo) : nil
-        if let mock { try await setUp(console) { try await mock.start() } }
+        // The market --mock starts stops with this command, whichever way it ends (deinit).
+        let mock = api.mock ? try await setUp(console) { try MockMarketProcess() } : nil
         let baseURL = mock?.baseURL ?? api.baseURL
-        let client: MarketClient?
-        do {
-            client = behaviour.dryRun ? nil : try await setUp(console) {
-                try MarketClient(
-                    baseURL: baseURL,
-                    credentials: try credentials(mock: mock),
-                    concurrency: behaviour.concurrency,
-                    timeout: .milliseconds(Int64(behaviour.timeout * 1000))
-                )
-            }
-        } catch {
-            await mock?.shutdown()
-            throw error
+        let client: MarketClient? = behaviour.dryRun ? nil : try await setUp(console) {
+            try MarketClient(
+                baseURL: baseURL,
+                credentials: try credentials(),
+                concurrency: behaviour.concurrency,
+                timeout: .milliseconds(Int64(behaviour.timeout * 1000))
+            )
         }
-        // From here every way out shuts the client (and the mock) down first.
+        // From here every way out shuts the client down first, then the market.
         let status: Int32
         do {
             status = try await run(source: source, hub: &hub, client: client, baseURL: baseURL, recordLog: recordLog, console: console)
         } catch {
             await client?.shutdown()
-            await mock?.shutdown()
+            mock?.stop()
             throw error
         }
         await client?.shutdown()
-        await mock?.shutdown()
+        mock?.stop()
         throw ExitCode(status)
     }
 
@@ -87,7 +80,7 @@ struct CancelCommand: AsyncParsableCommand {
         )
         if output.verbose {
             console.say("offer-cancel \(OfferCancelVersion.current): \(info.inputs.joined(separator: " ")) → \(baseURL), concurrency " + (behaviour.fixedConcurrency ? "\(behaviour.concurrency) fixed" : "adaptive up to \(behaviour.concurrency)")
-                + (behaviour.rate.map { ", rate \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
+                + (behaviour.rate.map { ", rate \($0)" } ?? "") + (input.shard.map { ", shard \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
                 + "; credentials: " + credentialSource(client))
         }
         try await setUp(console) { try await hub.open(info) }
@@ -124,6 +117,9 @@ struct CancelCommand: AsyncParsableCommand {
             console.say("offer-cancel: resumed from \(log): passed over \(source.resumedCount) items the log settled"
                 + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))") + "; --retry-outcomes sends chosen outcomes again")
         }
+        if let shard = try? input.selectedShard(), !output.quiet {
+            console.say("offer-cancel: shard \(shard): passed over \(source.otherShardsCount) items of other shards")
+        }
         if let recordLog, !output.quiet { console.say("offer-cancel: records: \(recordLog) (continue an unfinished run with --resume \(recordLog))") }
         if let signal = signals.received { return 128 + signal }
         return result.exitStatus
@@ -141,7 +137,8 @@ struct CancelCommand: AsyncParsableCommand {
         let log = log ?? "LOG"
         let inputs = input.inputs.isEmpty ? "-" : input.inputs.joined(separator: " ")
         let hint = log == "LOG" ? " (LOG: the NDJSON records this run did write)" : ""
-        return "offer-cancel --resume \(log) --sink ndjson:+\(log) \(inputs)\(hint)"
+        let shard = input.shard.map { " --shard \($0)" } ?? ""
+        return "offer-cancel --resume \(log) --sink ndjson:+\(log)\(shard) \(inputs)\(hint)"
     }
 
     /// Runs a set-up step; its failure is a configuration error: one line, exit 2.
@@ -169,6 +166,7 @@ struct CancelCommand: AsyncParsableCommand {
         options.idColumn = input.idColumn
         options.idField = input.idField
         options.dedupe = !input.noDedupe
+        options.shard = try input.selectedShard()
         if let log = input.resume {
             options.resume = try ResumeLog(path: log, validator: validator, retrying: try input.retrying())
             targets.claimRead(log, as: .resumeLog)
@@ -214,7 +212,9 @@ struct CancelCommand: AsyncParsableCommand {
     /// Where this run's credentials come from, secrets redacted (for `-v`).
     private func credentialSource(_ client: MarketClient?) -> String {
         guard let client else { return "none (dry run)" }
-        return api.mock ? "the simulated market's own token (--mock ignores ARKANE_* and --token-file)" : Self.describe(client.tokens.credentials)
+        return api.mock
+            ? "the simulated market's own token (--mock ignores ARKANE_* and --token-file; market: \(MockMarketProcess.locate() ?? "arkane-mock"))"
+            : Self.describe(client.tokens.credentials)
     }
 
     /// Where the credentials come from, secrets redacted (for `-v`).
@@ -227,8 +227,8 @@ struct CancelCommand: AsyncParsableCommand {
 
     /// With `--mock`, the simulated market's own token, whatever the environment holds (its
     /// `ARKANE_TOKEN` is for the real API, and the mock would refuse it).
-    private func credentials(mock: MockMarketServer?) throws -> Credentials {
-        if let mock { return .token(Secret(mock.configuration.token)) }
+    private func credentials() throws -> Credentials {
+        if api.mock { return .token(Secret(MockMarketProcess.token)) }
         let environment = ProcessInfo.processInfo.environment
         if let path = api.tokenFile {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -243,20 +243,6 @@ struct CancelCommand: AsyncParsableCommand {
         }
         throw MarketClientError.configuration(
             "no credentials: use --token-file, ARKANE_TOKEN, or ARKANE_CLIENT_ID with ARKANE_CLIENT_SECRET (or --mock, or --dry-run)")
-    }
-}
-
-extension MarketConfiguration {
-    /// The market `--mock` runs: every fate, a little latency, and a few faults to retry.
-    static var demo: MarketConfiguration {
-        var configuration = MarketConfiguration()
-        configuration.scenario = .mixed
-        configuration.latency = .milliseconds(2)
-        configuration.jitter = .milliseconds(8)
-        configuration.faults.unavailable = 0.03
-        configuration.faults.rateLimited = 0.01
-        configuration.retryAfterSeconds = 1
-        return configuration
     }
 }
 

@@ -32,9 +32,24 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --resume: send IDs the log settled with these outcomes again (comma list of cancelled, already_closed, not_found, forbidden, not_cancellable).", valueName: "outcomes"))
     var retryOutcomes: String?
 
+    @Option(help: ArgumentHelp(
+        "Keep only the items of shard K of N, by a stable hash of each ID: N runs, K = 1 to N, each with its own credentials and record log, cover the input exactly once.",
+        valueName: "K/N"))
+    var shard: String?
+
     func validate() throws {
         if retryOutcomes != nil && resume == nil { throw ValidationError("--retry-outcomes needs --resume LOG") }
         _ = try retrying()
+        _ = try selectedShard()
+    }
+
+    /// The shard `--shard` names, if any.
+    func selectedShard() throws -> Shard? {
+        guard let shard else { return nil }
+        guard let selected = Shard(shard) else {
+            throw ValidationError("--shard \(shard): expected K/N with 1 ≤ K ≤ N ≤ 1000000, for example 2/4")
+        }
+        return selected
     }
 
     /// The outcomes `--retry-outcomes` names.
@@ -62,7 +77,7 @@ struct APIOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Read the bearer token from this file (else ARKANE_TOKEN, else client credentials).", valueName: "path"))
     var tokenFile: String?
 
-    @Flag(help: "Run against the simulated market, started in-process on loopback (a mix of every outcome).")
+    @Flag(help: "Run against the simulated market: the arkane-mock beside offer-cancel (or on PATH), started on a free loopback port and stopped at the end (a mix of every outcome).")
     var mock = false
 }
 

@@ -58,6 +58,8 @@ struct ArkaneMock: AsyncParsableCommand {
     @Option(help: "Gateway: lock a client out for this many seconds when over 30% of its requests in a 2-second window were rejected (and it sent at least a second's worth of --rate-limit in it).") var penalty: Double?
     @Option(help: "Gateway: requests served at once before it answers 503.") var capacity: Int?
     @Option(help: "Withdraw the client's credentials after N tokens were issued: token N+1 is refused and every token stops working.") var revokeAfter: Int?
+    @Flag(help: "The market offer-cancel --mock starts: --mixed, 2 ms latency with up to 8 ms jitter, 3% 503 and 1% 429 (Retry-After 1). The fate, fault and latency options are ignored.") var demo = false
+    @Flag(help: "Stop when standard input reaches its end: a parent that starts the market holding a pipe to it stops it by exiting, however it exits.") var stopAtEndOfInput = false
 
     /// `--rate-limit` in requests per second.
     var rateLimitPerSecond: Double? {
@@ -91,7 +93,7 @@ struct ArkaneMock: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = MarketConfiguration()
+        var configuration = demo ? MarketConfiguration.demo : fatesAndFaults()
         configuration.host = host
         configuration.port = port
         configuration.token = token
@@ -99,26 +101,8 @@ struct ArkaneMock: AsyncParsableCommand {
         configuration.clientSecret = clientSecret
         configuration.tokenLifetime = tokenLifetime
         configuration.closeDelay = .milliseconds(closeDelayMs)
-        configuration.latency = .milliseconds(latencyMs)
-        configuration.jitter = .milliseconds(jitterMs)
-        configuration.stall = .milliseconds(stallMs)
-        configuration.retryAfterSeconds = retryAfter
         configuration.seed = seed
         configuration.createsOffersOnFirstSight = !noFirstSight
-        configuration.scenario = mixed
-            ? .mixed
-            : .init(alreadyClosed: alreadyClosed, closing: closing, sold: sold, notFound: notFound, notOwned: notOwned)
-        configuration.faults.internalError = fault500
-        configuration.faults.badGateway = fault502
-        configuration.faults.unavailable = fault503
-        configuration.faults.rateLimited = fault429
-        configuration.faults.disconnect = faultDisconnect
-        configuration.faults.truncated = faultTruncated
-        configuration.faults.successFalse = faultSuccessFalse
-        configuration.faults.stall = faultStall
-        configuration.faults.lostReply = faultLostReply
-        configuration.faults.badGatewayAfterApply = fault502AfterApply
-        configuration.tokenFaultRate = faultToken
         configuration.revokeAfter = revokeAfter
         let rate = try rateLimitPerSecond
         configuration.gateway.rateLimit = rate
@@ -135,6 +119,43 @@ struct ArkaneMock: AsyncParsableCommand {
         try await server.start(handlingSignals: true)
         print("listening on \(server.baseURL)")
         fflush(nil)  // the ready line must reach a pipe now, not at exit
+        if stopAtEndOfInput { Self.stopAtEndOfInput(server) }
         try await server.waitUntilStopped()
+    }
+
+    /// The fates, faults and latency the options give.
+    private func fatesAndFaults() -> MarketConfiguration {
+        var configuration = MarketConfiguration()
+        configuration.latency = .milliseconds(latencyMs)
+        configuration.jitter = .milliseconds(jitterMs)
+        configuration.stall = .milliseconds(stallMs)
+        configuration.retryAfterSeconds = retryAfter
+        configuration.scenario = mixed
+            ? .mixed
+            : .init(alreadyClosed: alreadyClosed, closing: closing, sold: sold, notFound: notFound, notOwned: notOwned)
+        configuration.faults.internalError = fault500
+        configuration.faults.badGateway = fault502
+        configuration.faults.unavailable = fault503
+        configuration.faults.rateLimited = fault429
+        configuration.faults.disconnect = faultDisconnect
+        configuration.faults.truncated = faultTruncated
+        configuration.faults.successFalse = faultSuccessFalse
+        configuration.faults.stall = faultStall
+        configuration.faults.lostReply = faultLostReply
+        configuration.faults.badGatewayAfterApply = fault502AfterApply
+        configuration.tokenFaultRate = faultToken
+        return configuration
+    }
+
+    /// Stops the server when standard input ends (read on a thread of its own).
+    private static func stopAtEndOfInput(_ server: MockMarketServer) {
+        Thread.detachNewThread {
+            var buffer = [UInt8](repeating: 0, count: 512)
+            while true {
+                let count = read(STDIN_FILENO, &buffer, buffer.count)
+                if count == 0 || (count < 0 && errno != EINTR) { break }
+            }
+            Task { await server.shutdown() }
+        }
     }
 }

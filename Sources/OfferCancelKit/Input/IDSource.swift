@@ -25,6 +25,8 @@ public struct IDSourceOptions {
     /// inputs, the same `seq` as a logged `invalid_id` or `duplicate`) are passed over: not
     /// sent, and no new record (the log has theirs).
     public var resume: ResumeLog?
+    /// `--shard K/N`: only items of this shard are handed out; the others are passed over.
+    public var shard: Shard?
 
     public init(validator: IDValidator) {
         self.validator = validator
@@ -98,6 +100,9 @@ public final class IDSource: AsyncSequence, Sendable {
 
     /// Items passed over, by the outcome the log gave them.
     public var resumedByOutcome: [Outcome: Int] { reader.resumed.withLockedValue { $0 } }
+
+    /// Items passed over because they belong to another ``IDSourceOptions/shard``.
+    public var otherShardsCount: Int { reader.otherShards.load(ordering: .relaxed) }
 
     /// Up to `limit` items as soon as at least one is read; empty when every input is
     /// exhausted or reading was stopped.
@@ -183,6 +188,7 @@ final class InputReader: @unchecked Sendable {
     private var deduplicator = Deduplicator()
     private var seq = 0
     let resumed = NIOLockedValueBox<[Outcome: Int]>([:])
+    let otherShards = Atomic(0)
     let wake: WakePipe
     private let matchBySeq: Bool
 
@@ -203,7 +209,7 @@ final class InputReader: @unchecked Sendable {
                 if wake.isSignalled { break }  // stop() interrupted a read
                 // The input broke off mid-way (an I/O error): say so in a record, go on.
                 inputs.removeFirst()
-                if let item = judge(.invalid(line: 0, raw: "", "input could not be read further: \(error.message)"), source: name),
+                if let item = judge(.invalid(line: 0, raw: "", "input could not be read further: \(error.message)"), source: name, everyShard: true),
                    !queue.push(item) { return }
                 continue
             }
@@ -216,27 +222,29 @@ final class InputReader: @unchecked Sendable {
         queue.finish()
     }
 
-    /// The item `raw` stands for; `nil` when `--resume` says it is settled already.
-    private func judge(_ raw: RawItem, source: String) -> InputItem? {
+    /// The item `raw` stands for; `nil` when it belongs to another shard or `--resume` says
+    /// it is settled already. An item about the input itself (`everyShard`) is every shard's.
+    private func judge(_ raw: RawItem, source: String, everyShard: Bool = false) -> InputItem? {
         seq += 1
+        let validated = raw.problem.map { .failure($0) } ?? options.validator.validate(raw.raw)
+        if !everyShard, let shard = options.shard, !shard.contains((try? validated.get())?.text ?? raw.raw) {
+            otherShards.add(1, ordering: .relaxed)
+            return nil
+        }
         if matchBySeq, let outcome = options.resume?.localOutcome(seq: seq) {
             resumed.withLockedValue { $0[outcome, default: 0] += 1 }
             return nil
         }
         let disposition: InputItem.Disposition
-        if let problem = raw.problem {
-            disposition = .invalid(problem)
-        } else {
-            switch options.validator.validate(raw.raw) {
-            case .failure(let invalid):
-                disposition = .invalid(invalid)
-            case .success(let id):
-                if let outcome = options.resume?.settledOutcome(of: id) {
-                    resumed.withLockedValue { $0[outcome, default: 0] += 1 }
-                    return nil
-                }
-                disposition = !options.dedupe || deduplicator.insert(id) ? .valid(id) : .duplicate(id)
+        switch validated {
+        case .failure(let invalid):
+            disposition = .invalid(invalid)
+        case .success(let id):
+            if let outcome = options.resume?.settledOutcome(of: id) {
+                resumed.withLockedValue { $0[outcome, default: 0] += 1 }
+                return nil
             }
+            disposition = !options.dedupe || deduplicator.insert(id) ? .valid(id) : .duplicate(id)
         }
         return InputItem(seq: seq, source: source, line: raw.line, raw: raw.raw, disposition: disposition)
     }
