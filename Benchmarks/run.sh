@@ -56,6 +56,23 @@ oc_cpu=$(micros_each "$cpu_seconds" "$oc_requests")
 add_row "**offer-cancel** -c $concurrency, ndjson + csv + summary-json" "$oc_requests" "$oc_rate" "$oc_cpu" "$((rss_kib / 1024)) MiB" \
     "$(jq -r '.httpStatus | to_entries | map("\(.key) ×\(.value)") | join(", ")' "$work/summary.json")"
 
+# The production path: the same run over HTTPS (a test CA made for this run), HTTP/1.1 and
+# HTTP/2 by ALPN, each against a fresh market of its own.
+plain=$base
+for protocol in http/1.1 h2; do
+    folder="$work/tls-${protocol//\//}"
+    start_mock "tls-${protocol//\//}" --tls-self-signed "$folder" $([ "$protocol" = h2 ] && echo --http2) 2>/dev/null
+    ARKANE_TOKEN=mock-token timed "$work/oc-tls.out" "$bin/offer-cancel" --base-url "$base" --cacert "$folder/ca.pem" -c "$concurrency" -q \
+        --sink "ndjson:$work/records-tls.ndjson" --sink "csv:$work/records-tls.csv" --sink "summary-json:$work/summary-tls.json" \
+        "$work/ids.txt" < /dev/null
+    tls_requests=$(jq .requests "$work/summary-tls.json")
+    seen=$(curl -s --cacert "$folder/ca.pem" "$base/__mock/stats" | jq -r '.protocols | to_entries | map("\(.key) ×\(.value)") | join(", ")')
+    add_row "**offer-cancel** over HTTPS ($seen at the market), same sinks" "$tls_requests" "$(per_second "$tls_requests" "$seconds")" \
+        "$(micros_each "$cpu_seconds" "$tls_requests")" "$((rss_kib / 1024)) MiB" \
+        "$(jq -r '.httpStatus | to_entries | map("\(.key) ×\(.value)") | join(", ")' "$work/summary-tls.json")"
+done
+base=$plain
+
 # wrk: the ceiling of this market on this machine (a new UUID per request, 10 s, no parsing).
 reset
 timed "$work/wrk.out" wrk -t1 -c"$concurrency" -d10s -s Benchmarks/scripts/wrk-cancel.lua "$base"

@@ -5,6 +5,9 @@ public struct MarketConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 0
 
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    public var tls: TLSFiles?
+
     /// A static bearer token that never expires.
     public var token = "mock-token"
     /// The one client allowed to obtain tokens at the token endpoint.
@@ -60,6 +63,22 @@ public struct MarketConfiguration: Sendable {
         configuration.faults.rateLimited = 0.01
         configuration.retryAfterSeconds = 1
         return configuration
+    }
+
+    /// The PEM files the market serves HTTPS with.
+    public struct TLSFiles: Sendable, Equatable {
+        /// The server's certificate (and any intermediates), PEM.
+        public var certificateChain: String
+        /// Its private key, PEM.
+        public var privateKey: String
+        /// Offer HTTP/2 as well as HTTP/1.1 (by ALPN); without it, HTTP/1.1 only.
+        public var http2: Bool
+
+        public init(certificateChain: String, privateKey: String, http2: Bool) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+            self.http2 = http2
+        }
     }
 
     /// Shares of first-sight offers that are not simply READY.

@@ -9,8 +9,8 @@ struct MarketRoutes: Sendable {
     let state: MarketState
     var configuration: MarketConfiguration { state.configuration }
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    func router() -> Router<MarketContext> {
+        let router = Router(context: MarketContext.self)
         router.get("offers/:id/cancel") { request, context in
             try await offerRoute("cancel", request: request, context: context) { id in cancelReply(id: id) }
         }
@@ -80,10 +80,10 @@ struct MarketRoutes: Sendable {
     private func offerRoute(
         _ route: String,
         request: Request,
-        context: BasicRequestContext,
+        context: MarketContext,
         reply: @Sendable (String) -> Response
     ) async throws -> Response {
-        let fault = state.begin(route: route, faultable: true)
+        let fault = state.begin(route: route, faultable: true, over: context.httpProtocol)
         defer { state.end() }
         let id = (context.parameters.get("id") ?? "").lowercased()
         // The gateway answers before the API sees the request: no state changes, no call counted.

@@ -18,6 +18,8 @@ final class MarketState: Sendable {
         var lastCancelMillis: [String: Double] = [:]
         var cancelReplies: [String: Int] = [:]
         var faults: [String: Int] = [:]
+        /// Offer requests by the protocol they came over (`h2`, `http/1.1`).
+        var protocols: [String: Int] = [:]
         var inFlight = 0
         var maxInFlight = 0
         var firstCancelAt: ContinuousClock.Instant?
@@ -62,9 +64,10 @@ final class MarketState: Sendable {
     // MARK: Requests and faults
 
     /// Counts a request on `route` as in flight; returns the fault it meets, if any.
-    func begin(route: String, faultable: Bool) -> FaultKind? {
+    func begin(route: String, faultable: Bool, over httpProtocol: String? = nil) -> FaultKind? {
         contents.withLockedValue { contents in
             contents.stats.requests[route, default: 0] += 1
+            if let httpProtocol { contents.stats.protocols[httpProtocol, default: 0] += 1 }
             contents.stats.inFlight += 1
             contents.stats.maxInFlight = max(contents.stats.maxInFlight, contents.stats.inFlight)
             guard faultable else { return nil }
@@ -293,6 +296,7 @@ final class MarketState: Sendable {
                 ("offersByStatus", counts(byStatus)),
                 ("offerStatus", .object(statusByID)),
                 ("faults", counts(stats.faults)),
+                ("protocols", counts(stats.protocols)),
                 ("inFlight", .integer(Int64(stats.inFlight))),
                 ("maxInFlight", .integer(Int64(stats.maxInFlight))),
                 ("cancelWindowSeconds", window.map(seconds) ?? .null),

@@ -1,7 +1,11 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
+import HummingbirdTLS
 import JSONStream
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import NIOConcurrencyHelpers
 import UnixSignals
@@ -35,6 +39,7 @@ public final class MockMarketServer: Sendable {
         logger.logLevel = .warning
         let app = Application(
             router: MarketRoutes(state: state).router(),
+            server: try serverBuilder(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "arkane-mock"),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
@@ -54,12 +59,25 @@ public final class MockMarketServer: Sendable {
         return port
     }
 
+    /// Plain HTTP/1.1; with ``MarketConfiguration/tls``, HTTPS with HTTP/1.1 only, or with
+    /// HTTP/2 offered first by ALPN.
+    private func serverBuilder() throws -> HTTPServerBuilder {
+        guard let files = configuration.tls else { return .http1() }
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(files.certificateChain).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: files.privateKey, format: .pem))
+        )
+        if files.http2 { return try .http2Upgrade(tlsConfiguration: tls) }
+        tls.applicationProtocols = ["http/1.1"]
+        return try .tls(.http1(), tlsConfiguration: tls)
+    }
+
     /// The bound port, once started.
     public var port: Int? { running.withLockedValue { $0?.port } }
 
-    /// `http://HOST:PORT`, once started.
+    /// `http://HOST:PORT` (`https://` with TLS), once started.
     public var baseURL: String {
-        "http://\(configuration.host):\(port ?? configuration.port)"
+        "\(configuration.tls == nil ? "http" : "https")://\(configuration.host):\(port ?? configuration.port)"
     }
 
     /// Stops accepting, lets requests in flight finish, and returns when the server is down.

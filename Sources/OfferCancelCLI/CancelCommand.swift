@@ -55,7 +55,8 @@ struct CancelCommand: AsyncParsableCommand {
                 baseURL: baseURL,
                 credentials: try credentials(),
                 concurrency: behaviour.concurrency,
-                timeout: .milliseconds(Int64(behaviour.timeout * 1000))
+                timeout: .milliseconds(Int64(behaviour.timeout * 1000)),
+                caCertificates: api.cacert
             )
         }
         // From here every way out shuts the client down first, then the market.

@@ -77,6 +77,9 @@ struct APIOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Read the bearer token from this file (else ARKANE_TOKEN, else client credentials).", valueName: "path"))
     var tokenFile: String?
 
+    @Option(help: ArgumentHelp("Trust the CA certificates in this PEM file as well as the system's (a private or test CA). Certificates are always verified.", valueName: "path"))
+    var cacert: String?
+
     @Flag(help: "Run against the simulated market: the arkane-mock beside offer-cancel (or on PATH), started on a free loopback port and stopped at the end (a mix of every outcome).")
     var mock = false
 }

@@ -58,6 +58,11 @@ struct ArkaneMock: AsyncParsableCommand {
     @Option(help: "Gateway: lock a client out for this many seconds when over 30% of its requests in a 2-second window were rejected (and it sent at least a second's worth of --rate-limit in it).") var penalty: Double?
     @Option(help: "Gateway: requests served at once before it answers 503.") var capacity: Int?
     @Option(help: "Withdraw the client's credentials after N tokens were issued: token N+1 is refused and every token stops working.") var revokeAfter: Int?
+    @Option(help: "Serve HTTPS with this certificate chain (PEM); with --tls-key.") var tlsCert: String?
+    @Option(help: "The private key (PEM) of --tls-cert.") var tlsKey: String?
+    @Option(help: ArgumentHelp("Serve HTTPS with a fresh CA and a certificate it signs, written to this folder (ca.pem is the CA to trust: offer-cancel --cacert FOLDER/ca.pem). Needs the openssl command.", valueName: "folder")) var tlsSelfSigned: String?
+    @Option(help: "With --tls-self-signed: the names and addresses the certificate is issued for, comma-separated.") var tlsHosts = "localhost,127.0.0.1,::1"
+    @Flag(help: "With TLS: offer HTTP/2 as well as HTTP/1.1 (by ALPN).") var http2 = false
     @Flag(help: "The market offer-cancel --mock starts: --mixed, 2 ms latency with up to 8 ms jitter, 3% 503 and 1% 429 (Retry-After 1). The fate, fault and latency options are ignored.") var demo = false
     @Flag(help: "Stop when standard input reaches its end: a parent that starts the market holding a pipe to it stops it by exiting, however it exits.") var stopAtEndOfInput = false
 
@@ -84,6 +89,9 @@ struct ArkaneMock: AsyncParsableCommand {
         if let penalty, !(penalty > 0 && penalty <= 86_400) { throw ValidationError("--penalty: seconds, more than 0 and at most 86400") }
         guard tokenLifetime >= 1 else { throw ValidationError("--token-lifetime must be at least 1 second") }
         let rates = [alreadyClosed, closing, sold, notFound, notOwned, fault500, fault502, fault503, fault429, faultDisconnect, faultTruncated, faultSuccessFalse, faultStall, faultToken, faultLostReply, fault502AfterApply]
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if tlsCert != nil && tlsSelfSigned != nil { throw ValidationError("--tls-self-signed or --tls-cert, not both") }
+        if http2 && tlsCert == nil && tlsSelfSigned == nil { throw ValidationError("--http2 needs TLS: --tls-self-signed or --tls-cert") }
         if let revokeAfter, revokeAfter < 0 { throw ValidationError("--revoke-after must not be negative") }
         guard rates.allSatisfy({ (0...1).contains($0) }) else { throw ValidationError("shares and fault rates must be between 0 and 1") }
         guard alreadyClosed + closing + sold + notFound + notOwned <= 1 else { throw ValidationError("fate shares add up to more than 1") }
@@ -114,6 +122,13 @@ struct ArkaneMock: AsyncParsableCommand {
             configuration.offers = try MockOffer.fixture(path: fixture, defaultOwner: configuration.ownerID)
         }
         configuration.offers += MockOffer.generated(count: seedOffers, ownerID: configuration.ownerID, seed: seed)
+        if let tlsCert, let tlsKey {
+            configuration.tls = .init(certificateChain: tlsCert, privateKey: tlsKey, http2: http2)
+        } else if let folder = tlsSelfSigned {
+            let hosts = tlsHosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            configuration.tls = try SelfSignedTLS.make(in: folder, hosts: hosts, http2: http2)
+            FileHandle.standardError.write(Data("arkane-mock: CA \(folder)/ca.pem, certificate for \(hosts.joined(separator: ", ")) in \(folder)/cert.pem\n".utf8))
+        }
 
         let server = MockMarketServer(configuration: configuration)
         try await server.start(handlingSignals: true)

@@ -35,7 +35,8 @@ struct HarnessError: Error, CustomStringConvertible {
 final class MockProcess {
     let process = Process()
     let port: Int
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// `http://127.0.0.1:PORT`, or `https://…` when the market serves TLS.
+    let baseURL: String
 
     init(_ arguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: try Binaries.path("arkane-mock"))
@@ -55,6 +56,7 @@ final class MockProcess {
             throw HarnessError("unexpected ready line: \(text)")
         }
         self.port = port
+        baseURL = (text.contains("https://") ? "https" : "http") + "://127.0.0.1:\(port)"
     }
 
     deinit {

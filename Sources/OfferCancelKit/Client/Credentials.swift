@@ -99,7 +99,8 @@ public actor TokenProvider {
         try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
     }
 
-    /// ``fetch`` again after each failure that is not a refusal, with backoff, until `outage` has passed.
+    /// ``fetch`` again after each failure that is not a refusal (of the credentials, or of the
+    /// server's certificate), with backoff, until `outage` has passed.
     private static func fetchRetrying(id: String, secret: Secret, authURL: String, client: HTTPClient,
                                       attemptTimeout: Duration, outage: Duration) async throws -> (Secret, ContinuousClock.Instant) {
         let clock = ContinuousClock()
@@ -114,6 +115,9 @@ public actor TokenProvider {
                 throw rejected
             } catch is CancellationError {
                 throw CancellationError()
+            } catch let error where TLSRefusal(error) != nil {
+                // An untrusted certificate stays untrusted: no second attempt.
+                throw TokenUnavailable(reason: "cannot get a token from \(tokenURL(authURL)): \(MarketClient.describe(error))")
             } catch {
                 let elapsed = clock.now - started
                 guard elapsed + delay + attemptTimeout <= outage || attempts == 1 && elapsed + delay <= outage else {

@@ -3,6 +3,7 @@ import Foundation
 import JSONStream
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// The Arkane Market API over one shared AsyncHTTPClient: keep-alive connections, a pool
 /// sized to the run's concurrency, HTTP/2 where the server offers it, timeouts, and reply
@@ -21,22 +22,38 @@ public final class MarketClient: Sendable {
     private let http: HTTPClient
     private let timeout: Duration
 
-    /// - Throws: ``MarketClientError/configuration(_:)`` for a URL that is not http(s), or a
-    ///   token that would travel over plain `http://` to a host other than loopback.
-    public init(baseURL: String, credentials: Credentials?, concurrency: Int, timeout: Duration) throws {
+    /// - Parameter caCertificates: a PEM file of CA certificates to trust besides the system's
+    ///   (`--cacert`). Verification itself is never turned off.
+    /// - Throws: ``MarketClientError/configuration(_:)`` for a URL that is not http(s), a
+    ///   token that would travel over plain `http://` to a host other than loopback, or a CA
+    ///   file that cannot be read.
+    public init(baseURL: String, credentials: Credentials?, concurrency: Int, timeout: Duration, caCertificates: String? = nil) throws {
         let base = baseURL.trimmingSlash
         try Self.checkTransport(base, carries: credentials == nil ? nil : "a bearer token")
         if case .clientCredentials(_, _, let authURL) = credentials {
             try Self.checkTransport(authURL, carries: "the client secret")
         }
         var configuration = HTTPClient.Configuration(
-            timeout: .init(connect: .seconds(10), read: .nanoseconds(timeout.nanoseconds)),
+            // Connecting (TLS handshake included) gets --timeout too, 10 s at most.
+            timeout: .init(connect: .nanoseconds(min(timeout, .seconds(10)).nanoseconds), read: .nanoseconds(timeout.nanoseconds)),
             decompression: .disabled
         )
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(concurrency, 1)
         configuration.connectionPool.idleTimeout = .seconds(60)
         configuration.httpVersion = .automatic
         configuration.redirectConfiguration = .disallow
+        if let caCertificates {
+            let certificates: [NIOSSLCertificate]
+            do {
+                certificates = try NIOSSLCertificate.fromPEMFile(caCertificates)
+            } catch {
+                throw MarketClientError.configuration("--cacert \(caCertificates): cannot read PEM certificates from it (\(error))")
+            }
+            guard !certificates.isEmpty else { throw MarketClientError.configuration("--cacert \(caCertificates): no certificate in it") }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.certificates(certificates)]
+            configuration.tlsConfiguration = tls
+        }
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.http = http
         self.baseURL = base
@@ -73,9 +90,10 @@ public final class MarketClient: Sendable {
         public var transportError: String?
         /// No reply came within the timeout.
         public var timedOut = false
-        /// No request was sent: no token could be had — the credentials were refused, or the
-        /// token endpoint stayed unreachable. The run cannot go on.
-        public var withoutToken = false
+        /// No request was sent, and none can be: no token could be had (the credentials were
+        /// refused, or the token endpoint stayed unreachable), or the server's TLS certificate
+        /// is not trusted. The run cannot go on.
+        public var cannotSend = false
         /// The token the request carried, to invalidate after a 401 (redacted in every
         /// description, and not public).
         var token: Secret?
@@ -115,11 +133,14 @@ public final class MarketClient: Sendable {
                 reply.bodyError = bytes.readableBytes == 0 ? "empty reply body" : "reply is not valid JSON (\(error))"
             }
         } catch let rejected as CredentialsRejected {
-            reply.withoutToken = true
+            reply.cannotSend = true
             reply.transportError = rejected.description
         } catch let unavailable as TokenUnavailable {
-            reply.withoutToken = true
+            reply.cannotSend = true
             reply.transportError = unavailable.description
+        } catch let error where TLSRefusal(error) != nil {
+            reply.cannotSend = true
+            reply.transportError = TLSRefusal(error)?.description
         } catch is NIOTooManyBytesError {
             reply.bodyError = "reply body larger than \(Self.maxBodyBytes) bytes"
         } catch {
@@ -168,6 +189,7 @@ public final class MarketClient: Sendable {
         }
         if let error = error as? CredentialsRejected { return error.description }
         if let error = error as? MarketClientError { return error.description }
+        if let refusal = TLSRefusal(error) { return refusal.description }
         return "network error: \(error)"
     }
 

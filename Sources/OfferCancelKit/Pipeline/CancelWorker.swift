@@ -47,7 +47,7 @@ struct CancelWorker: Sendable {
             attempt += 1
             let sentAt = clock.now
             let reply = await client.send(.cancel(id))
-            if reply.withoutToken {
+            if reply.cannotSend {
                 governor.giveBack(permit)
             } else {
                 lastAttempt = clock.now - sentAt
@@ -60,7 +60,7 @@ struct CancelWorker: Sendable {
                 record.errorMessage = "interrupted after the grace period with the request in flight: the cancel may or may not have been applied (--resume sends it again)"
                 break
             }
-            if reply.withoutToken {
+            if reply.cannotSend {
                 // Nothing was sent this time: skipped if nothing was sent at all, else failed.
                 let message = reply.transportError ?? "no token"
                 control.abort(message)
