@@ -8,10 +8,13 @@ work=$(mktemp -d)
 cleanup() { rm -rf "$work"; }
 trap cleanup EXIT
 cd "$root"
+# BENCH_SCRATCH=FOLDER builds (and finds the binaries) in that build folder instead of .build.
 configuration=${BENCH_CONFIGURATION:-release}
-swift build -c "$configuration" --product offer-cancel >/dev/null
-swift build -c "$configuration" --product arkane-mock >/dev/null
-bin=$(swift build -c "$configuration" --show-bin-path)
+build=(swift build -c "$configuration")
+[ -z "${BENCH_SCRATCH:-}" ] || build+=(--scratch-path "$BENCH_SCRATCH")
+"${build[@]}" --product offer-cancel >/dev/null
+"${build[@]}" --product arkane-mock >/dev/null
+bin=$("${build[@]}" --show-bin-path)
 
 # generate_ids COUNT SEED FILE: COUNT random version-4 UUIDs, the same ones for the same seed.
 generate_ids() {

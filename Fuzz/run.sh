@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (-sanitize=fuzzer,address) and runs each for SECONDS (default
-# 60) from the seed corpus in Fuzz/Corpus/TARGET, printing executions, coverage and crashes.
+# 60) from the seed corpus in Fuzz/Corpus/TARGET, one per core at a time (FUZZ_JOBS=N sets how
+# many), printing executions, coverage and crashes.
 # A crash leaves its input in Fuzz/crashes/; turn it into a regression test.
 #   Fuzz/run.sh [SECONDS] [TARGET ...]
 set -euo pipefail
@@ -12,8 +13,9 @@ targets=("$@")
 flags=(-Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
 for target in "${targets[@]}"; do swift build -c debug --product "$target" "${flags[@]}" 2>&1 | grep -E "error|Compiling.*Fuzz|Build" || true; done
 mkdir -p crashes work
-status=0
-for target in "${targets[@]}"; do
+# fuzz TARGET: one run from the seed corpus; prints its figures, returns 1 on a crash.
+fuzz() {
+    local target=$1 started status=0
     rm -rf "work/$target" && cp -r "Corpus/$target" "work/$target"
     started=$(date +%s)
     if ! ".build/debug/$target" "work/$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
@@ -25,5 +27,19 @@ for target in "${targets[@]}"; do
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "work/$target.log" | grep -o '[0-9]*$' || echo '?')
     cov=$(grep -oE 'cov: [0-9]+' "work/$target.log" | tail -1 | grep -oE '[0-9]+' || echo '?')
     echo "$target: $runs executions, coverage $cov edges, $(( $(date +%s) - started )) s"
+    return $status
+}
+# One fuzzer per core at a time (each is single-threaded), in order of the list.
+jobs=${FUZZ_JOBS:-$(nproc)}
+status=0
+pids=()
+for target in "${targets[@]}"; do
+    fuzz "$target" &
+    pids+=($!)
+    if [ ${#pids[@]} -ge "$jobs" ]; then
+        wait "${pids[0]}" || status=1
+        pids=("${pids[@]:1}")
+    fi
 done
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 exit $status

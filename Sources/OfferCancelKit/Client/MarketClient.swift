@@ -22,8 +22,9 @@ public final class MarketClient: Sendable {
     private let http: HTTPClient
     private let timeout: Duration
 
-    /// - Parameter caCertificates: a PEM file of CA certificates to trust besides the system's
-    ///   (`--cacert`). Verification itself is never turned off.
+    /// `caCertificates` names a PEM file of CA certificates to trust besides the system's
+    /// (`--cacert`); verification itself is never turned off.
+    ///
     /// - Throws: ``MarketClientError/configuration(_:)`` for a URL that is not http(s), a
     ///   token that would travel over plain `http://` to a host other than loopback, or a CA
     ///   file that cannot be read.

@@ -6,11 +6,11 @@ import NIOConcurrencyHelpers
 /// - A 429 or 503 pauses *every* worker until the moment its `Retry-After` names (one pause
 ///   per episode, however many requests were in flight); without one, a run-wide backoff that
 ///   doubles while episodes follow each other.
-/// - Requests in flight are capped by an adaptive ``ConcurrencyLimit`` (`-c` is its maximum).
-/// - After a 429 the run paces to an ``AdaptiveRate`` (`--rate` is a hard ceiling).
-/// - Retries are paid from a ``RetryBudget``; 429 and 503 retries are exempt, as they wait
+/// - Requests in flight are capped by an adaptive `ConcurrencyLimit` (`-c` is its maximum).
+/// - After a 429 the run paces to an `AdaptiveRate` (`--rate` is a hard ceiling).
+/// - Retries are paid from a `RetryBudget`; 429 and 503 retries are exempt, as they wait
 ///   out the pause and the pace, which already bound the load they add.
-/// - A ``CircuitBreaker`` stops everything while the server fails, and probes with one request.
+/// - A `CircuitBreaker` stops everything while the server fails, and probes with one request.
 ///
 /// An episode is one congestion event: replies to requests sent before the last decrease
 /// belong to it and change nothing more. `fixed` (`--fixed-concurrency`) turns all of it off
@@ -32,7 +32,7 @@ public final class Governor: Sendable {
         public init() {}
     }
 
-    /// Leave to send one request; give it back with ``release(_:_:)``.
+    /// Leave to send one request; give it back with ``Governor/release(_:_:now:)``.
     public struct Permit: Sendable {
         let issuedAt: ContinuousClock.Instant
         /// Requests in flight when it was granted (this one included).
