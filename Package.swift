@@ -49,7 +49,9 @@ let package = Package(
             pkgConfig: "jansson",
             providers: [.apt(["libjansson-dev"])]
         ),
-        .target(name: "JSONStream", dependencies: ["CJansson"], swiftSettings: strictSettings),
+        // jansson's allocations from shared blocks, installed before main (see its header).
+        .target(name: "JanssonArena", dependencies: ["CJansson"]),
+        .target(name: "JSONStream", dependencies: ["CJansson", "JanssonArena"], swiftSettings: strictSettings),
 
         // MARK: Core
         .target(
@@ -59,6 +61,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -45,16 +45,28 @@ start_mock market
 names=() requests=() rates=() cpus=() rsss=() statuses=()
 add_row() { names+=("$1"); requests+=("$2"); rates+=("$3"); cpus+=("$4"); rsss+=("$5"); statuses+=("$6"); }
 
-# offer-cancel with three sinks: every record as NDJSON and as CSV, and the summary-json.
+# offer_cancel ARGS…: offer-cancel against $base with three sinks (every record as NDJSON and
+# as CSV, and the summary-json); sets oc_requests, oc_rate, oc_cpu, oc_rss and oc_replies.
+offer_cancel() {
+    ARKANE_TOKEN=mock-token timed "$work/oc.out" "$bin/offer-cancel" --base-url "$base" -c "$concurrency" -q \
+        --sink "ndjson:$work/records.ndjson" --sink "csv:$work/records.csv" --sink "summary-json:$work/summary.json" \
+        "$@" "$work/ids.txt" < /dev/null
+    oc_requests=$(jq .requests "$work/summary.json")
+    oc_rate=$(per_second "$oc_requests" "$seconds")
+    oc_cpu=$(micros_each "$cpu_seconds" "$oc_requests")
+    oc_rss="$((rss_kib / 1024)) MiB"
+    oc_replies=$(jq -r '.httpStatus | to_entries | map("\(.key) ×\(.value)") | join(", ")' "$work/summary.json")
+}
+
 reset
-ARKANE_TOKEN=mock-token timed "$work/oc.out" "$bin/offer-cancel" --base-url "$base" -c "$concurrency" -q \
-    --sink "ndjson:$work/records.ndjson" --sink "csv:$work/records.csv" --sink "summary-json:$work/summary.json" \
-    "$work/ids.txt" < /dev/null
-oc_requests=$(jq .requests "$work/summary.json")
-oc_rate=$(per_second "$oc_requests" "$seconds")
-oc_cpu=$(micros_each "$cpu_seconds" "$oc_requests")
-add_row "**offer-cancel** -c $concurrency, ndjson + csv + summary-json" "$oc_requests" "$oc_rate" "$oc_cpu" "$((rss_kib / 1024)) MiB" \
-    "$(jq -r '.httpStatus | to_entries | map("\(.key) ×\(.value)") | join(", ")' "$work/summary.json")"
+offer_cancel
+add_row "**offer-cancel** -c $concurrency, ndjson + csv + summary-json" "$oc_requests" "$oc_rate" "$oc_cpu" "$oc_rss" "$oc_replies"
+reference_rate=$oc_rate reference_cpu=$oc_cpu
+
+# The same run with jansson on malloc instead of its arena (Sources/JanssonArena), for the A/B.
+reset
+OFFER_CANCEL_JANSSON_ARENA=0 offer_cancel
+add_row "offer-cancel, same, jansson on malloc (\`OFFER_CANCEL_JANSSON_ARENA=0\`)" "$oc_requests" "$oc_rate" "$oc_cpu" "$oc_rss" "$oc_replies"
 
 # The production path: the same run over HTTPS (a test CA made for this run), HTTP/1.1 and
 # HTTP/2 by ALPN, each against a fresh market of its own.
@@ -62,14 +74,9 @@ plain=$base
 for protocol in http/1.1 h2; do
     folder="$work/tls-${protocol//\//}"
     start_mock "tls-${protocol//\//}" --tls-self-signed "$folder" $([ "$protocol" = h2 ] && echo --http2) 2>/dev/null
-    ARKANE_TOKEN=mock-token timed "$work/oc-tls.out" "$bin/offer-cancel" --base-url "$base" --cacert "$folder/ca.pem" -c "$concurrency" -q \
-        --sink "ndjson:$work/records-tls.ndjson" --sink "csv:$work/records-tls.csv" --sink "summary-json:$work/summary-tls.json" \
-        "$work/ids.txt" < /dev/null
-    tls_requests=$(jq .requests "$work/summary-tls.json")
+    offer_cancel --cacert "$folder/ca.pem"
     seen=$(curl -s --cacert "$folder/ca.pem" "$base/__mock/stats" | jq -r '.protocols | to_entries | map("\(.key) ×\(.value)") | join(", ")')
-    add_row "**offer-cancel** over HTTPS ($seen at the market), same sinks" "$tls_requests" "$(per_second "$tls_requests" "$seconds")" \
-        "$(micros_each "$cpu_seconds" "$tls_requests")" "$((rss_kib / 1024)) MiB" \
-        "$(jq -r '.httpStatus | to_entries | map("\(.key) ×\(.value)") | join(", ")' "$work/summary-tls.json")"
+    add_row "**offer-cancel** over HTTPS ($seen at the market), same sinks" "$oc_requests" "$oc_rate" "$oc_cpu" "$oc_rss" "$oc_replies"
 done
 base=$plain
 
@@ -109,7 +116,7 @@ echo "| tool | requests | replies | requests/s | client CPU per request | peak R
 echo "|---|---:|---|---:|---:|---:|---:|---:|"
 for i in "${!names[@]}"; do
     printf '| %s | %s | %s | %s | %s µs | %s | %s | %s |\n' "${names[$i]}" "${requests[$i]}" "${statuses[$i]}" "${rates[$i]}" \
-        "${cpus[$i]}" "${rsss[$i]}" "$(ratio "$oc_rate" "${rates[$i]}")" "$(ratio "${cpus[$i]}" "$oc_cpu")"
+        "${cpus[$i]}" "${rsss[$i]}" "$(ratio "$reference_rate" "${rates[$i]}")" "$(ratio "${cpus[$i]}" "$reference_cpu")"
 done
 
 # 50 ms added to every offer request: the ideal is CONCURRENCY / 0.05 s requests per second.

@@ -29,13 +29,76 @@ public struct JSONWriteBuffer: Sendable {
 
     public mutating func append(contentsOf other: some Sequence<UInt8>) { bytes.append(contentsOf: other) }
 
+    /// Appends `text` as a JSON string, escaped byte for byte as jansson dumps it with this
+    /// buffer's flags: `"`, `\\` and the C0 controls (`\n`, `\u001F`…) escaped, UTF-8 kept.
+    public mutating func appendString(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            bytes.append(UInt8(ascii: "\""))
+            var start = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+                appendEscape(byte)
+                start = index + 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+            bytes.append(UInt8(ascii: "\""))
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    private mutating func appendEscape(_ byte: UInt8) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+        case 0x08: bytes.append(UInt8(ascii: "b"))
+        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        default:
+            bytes.append(contentsOf: "u00".utf8)
+            bytes.append(Self.hexDigits[Int(byte >> 4)])
+            bytes.append(Self.hexDigits[Int(byte & 0xF)])
+        }
+    }
+
+    /// Appends `value` in decimal.
+    public mutating func appendInteger(_ value: Int) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes[start...].reverse()
+    }
+
+    /// Appends `value` as jansson writes a real at this buffer's precision (`8.0`, `1e20`);
+    /// `null` when it is not finite, which JSON cannot carry.
+    public mutating func appendReal(_ value: Double) {
+        guard let real = json_real(value) else { return bytes.append(contentsOf: "null".utf8) }
+        defer { cjansson_decref(real) }
+        appendDump(of: real)
+    }
+
+    /// Appends `true` or `false`.
+    public mutating func appendBool(_ value: Bool) { bytes.append(contentsOf: (value ? "true" : "false").utf8) }
+
+    /// Appends `null`.
+    public mutating func appendNull() { bytes.append(contentsOf: "null".utf8) }
+
     /// Appends `value` as compact JSON.
-    public mutating func append(_ value: JSONValue) {
-        let needed = json_dumpb(value.raw, nil, 0, dumpFlags)
+    public mutating func append(_ value: JSONValue) { appendDump(of: value.raw) }
+
+    private mutating func appendDump(of value: UnsafeMutablePointer<json_t>) {
+        let needed = json_dumpb(value, nil, 0, dumpFlags)
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: needed))
         let written = bytes.withUnsafeMutableBytes { raw in
-            json_dumpb(value.raw, raw.baseAddress!.advanced(by: start).assumingMemoryBound(to: CChar.self), needed, dumpFlags)
+            json_dumpb(value, raw.baseAddress!.advanced(by: start).assumingMemoryBound(to: CChar.self), needed, dumpFlags)
         }
         bytes.removeLast(needed - min(written, needed))
     }

@@ -31,7 +31,7 @@ struct CancelCommand: AsyncParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func run() async throws {
-        signal(SIGPIPE, SIG_IGN)  // a closed stdout or exec pipe is an error to report, not death
+        ignoreBrokenPipes()  // a closed stdout or exec pipe is an error to report, not death
         let console = Console()
         if (input.inputs.isEmpty || input.inputs == ["-"]) && isatty(STDIN_FILENO) == 1 {
             console.say("offer-cancel: reading offer IDs from the terminal; end with Ctrl-D (see --help for files)")

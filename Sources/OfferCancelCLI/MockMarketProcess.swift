@@ -1,4 +1,5 @@
 import Foundation
+import OfferCancelKit
 
 /// The simulated market `--mock` runs: the `arkane-mock` executable found beside
 /// `offer-cancel` (or on `PATH`), started as a child on a free loopback port.
@@ -56,7 +57,7 @@ final class MockMarketProcess {
 
         let arguments = [executable, "--demo", "--port", "0", "--host", "127.0.0.1", "--token", Self.token, "--stop-at-end-of-input"]
         // The child's environment holds no secret of ours.
-        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARKANE_") }.map { "\($0.key)=\($0.value)" }
+        let environment = ProcessInfo.processInfo.environment.filter { !Credentials.isSecretVariable($0.key) }.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let status = Self.withCStrings(arguments) { argv in
             Self.withCStrings(environment) { envp in posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }

@@ -10,6 +10,10 @@ public enum Credentials: Sendable {
     case token(Secret)
     /// OAuth2 client credentials exchanged at `{authURL}/auth/realms/Arkane/protocol/openid-connect/token`.
     case clientCredentials(id: String, secret: Secret, authURL: String)
+
+    /// Whether the environment variable `name` may hold the tool's secrets (`ARKANE_*`): no
+    /// child process (an `exec:` consumer, the `--mock` market) inherits one.
+    public static func isSecretVariable(_ name: String) -> Bool { name.hasPrefix("ARKANE_") }
 }
 
 /// The credentials were refused (a rejected client secret, or a static token the API

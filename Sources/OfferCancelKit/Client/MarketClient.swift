@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import JSONStream
 import NIOCore
+import NIOPosix
 import NIOHTTP1
 import NIOSSL
 
@@ -20,6 +21,7 @@ public final class MarketClient: Sendable {
     /// A token that never changes, used without a hop through ``tokens``.
     private let staticToken: Secret?
     private let http: HTTPClient
+    private let loop: MultiThreadedEventLoopGroup
     private let timeout: Duration
 
     /// `caCertificates` names a PEM file of CA certificates to trust besides the system's
@@ -55,7 +57,13 @@ public final class MarketClient: Sendable {
             tls.additionalTrustRoots = [.certificates(certificates)]
             configuration.tlsConfiguration = tls
         }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // No spans: nothing reads them, and making them costs CPU on every request.
+        configuration.tracing.tracer = nil
+        // One event loop: every connection goes to one host, and a second loop only adds
+        // hand-offs between threads (BENCHMARKS.md, issue 12's levers).
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let http = HTTPClient(eventLoopGroup: loop, configuration: configuration)
+        self.loop = loop
         self.http = http
         self.baseURL = base
         self.timeout = timeout
@@ -77,6 +85,7 @@ public final class MarketClient: Sendable {
 
     public func shutdown() async {
         try? await http.shutdown()
+        try? await loop.shutdownGracefully()
     }
 
     /// What came of one request.
@@ -98,6 +107,12 @@ public final class MarketClient: Sendable {
         /// The token the request carried, to invalidate after a 401 (redacted in every
         /// description, and not public).
         var token: Secret?
+
+        /// A reply with `status` and `body`, and nothing else known.
+        public init(status: Int? = nil, body: JSONValue? = nil) {
+            self.status = status
+            self.body = body
+        }
     }
 
     /// `/offers/{id}/cancel` or `/offers/{id}`, with the ID percent-encoded.

@@ -7,17 +7,22 @@
 /// remembered aside) that grows by half when 7/8 full. A shard is never less than 58 % full
 /// after growing (16 / 0.58 ≈ 27.4 bytes per key), and only one shard — 1/256 of the whole —
 /// is ever copied at a time.
-struct DedupeSet {
+public struct DedupeSet {
     private var shards: [Shard]
     private var containsZero = false
-    private(set) var count = 0
+    /// Keys held.
+    public private(set) var count = 0
 
-    init() {
+    /// An empty set.
+    public init() {
         shards = Array(repeating: Shard(), count: 256)
     }
 
     /// Bytes the tables hold (the memory bound; excludes array headers).
     var storageBytes: Int { shards.reduce(0) { $0 + $1.slots.count * MemoryLayout<DedupeKey>.stride } }
+
+    /// Inserts `id`'s key; true if it was not there yet.
+    public mutating func insert(_ id: OfferID) -> Bool { insert(id.key) }
 
     /// Inserts `key`; true if it was not there yet.
     mutating func insert(_ key: DedupeKey) -> Bool {

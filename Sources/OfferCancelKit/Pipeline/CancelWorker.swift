@@ -172,7 +172,7 @@ struct CancelWorker: Sendable {
 
 extension CancelRecord {
     /// Copies the offer's fields from a reply's `result` object.
-    mutating func fill(from offer: JSONValue) {
+    public mutating func fill(from offer: JSONValue) {
         self.offer = offer
         offerStatus = offer["status"]?.string
         offerType = offer["type"]?.string

@@ -10,16 +10,21 @@ import JSONStream
 /// message can only ever name a failure. A 4xx without the envelope (an HTML page, an empty
 /// body, another service's JSON) is `failed` with the likely cause: the request went astray.
 /// 429, 5xx, timeouts and broken replies are retried. Raw code, message and trace code are kept.
-enum ReplyClassifier {
+public enum ReplyClassifier {
     /// The verdict on one reply.
-    struct Verdict {
+    public struct Verdict {
         /// `nil` while the reply is worth retrying (the final try becomes `failed`).
-        var outcome: Outcome?
-        var retryable: Bool
-        var errorCode: String?
-        var errorMessage: String?
-        var traceCode: String?
-        var offer: JSONValue?
+        public var outcome: Outcome?
+        /// Whether another attempt may get another answer (429, 5xx, no reply, a broken body).
+        public var retryable: Bool
+        /// The API's error code (`offer.already-closed`…), as the envelope gave it.
+        public var errorCode: String?
+        /// The envelope's message, or what went wrong with the reply itself.
+        public var errorMessage: String?
+        /// The envelope's trace code, for the API's support.
+        public var traceCode: String?
+        /// The cancelled offer (`result`) of a 200.
+        public var offer: JSONValue?
     }
 
     /// Error codes of the (simulated) API and what they mean; see README "Error codes".
@@ -30,7 +35,8 @@ enum ReplyClassifier {
         "offer.not-owner": .forbidden,
     ]
 
-    static func classify(_ reply: MarketClient.Reply) -> Verdict {
+    /// The verdict on `reply`.
+    public static func classify(_ reply: MarketClient.Reply) -> Verdict {
         guard let status = reply.status else {
             return Verdict(outcome: nil, retryable: true, errorCode: nil, errorMessage: reply.transportError ?? reply.bodyError)
         }

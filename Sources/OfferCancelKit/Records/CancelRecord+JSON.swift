@@ -1,21 +1,31 @@
 import JSONStream
 
 extension CancelRecord {
-    /// The record as one JSON object: every contract field in order (absent ones `null`),
-    /// and with `includeOffer` an `offer` member holding the reply's offer object as parsed.
-    public func json(includeOffer: Bool = false) -> JSONValue {
-        .object { object in
-            for field in Self.fields {
-                switch field.value(self) {
-                case .text(let text): object.add(field.name, text)
-                case .integer(let value): object.add(field.name, value)
-                case .number(let value): object.add(field.name, value)
-                case .bool(let value): object.add(field.name, value)
-                case .json(let value): object.add(field.name, value)
-                case nil: object.add(field.name, nil as String?)
-                }
+    /// Appends the record as one compact JSON object: every contract field in order (absent
+    /// ones `null`), and with `includeOffer` an `offer` member holding the reply's offer
+    /// object as parsed. Written straight into `buffer` in one pass — no JSON tree is built —
+    /// byte for byte what jansson would dump for the same object.
+    public func appendJSON(to buffer: inout JSONWriteBuffer, includeOffer: Bool = false) {
+        for (index, field) in Self.fields.enumerated() {
+            buffer.append(contentsOf: Self.jsonKeys[index])
+            switch field.value(self) {
+            case .text(let text): buffer.appendString(text)
+            case .integer(let value): buffer.appendInteger(value)
+            case .number(let value): buffer.appendReal(value)
+            case .bool(let value): buffer.appendBool(value)
+            case .json(let value): buffer.append(value)
+            case nil: buffer.appendNull()
             }
-            if includeOffer { object.add("offer", offer) }
         }
+        if includeOffer {
+            buffer.append(contentsOf: #","offer":"#.utf8)
+            if let offer { buffer.append(offer) } else { buffer.appendNull() }
+        }
+        buffer.append(UInt8(ascii: "}"))
+    }
+
+    /// `{"seq":`, then `,"source":` and so on: each field's key as it leads its member.
+    private static let jsonKeys: [[UInt8]] = fieldNames.enumerated().map { index, name in
+        Array(((index == 0 ? "{" : ",") + "\"\(name)\":").utf8)
     }
 }

@@ -67,6 +67,13 @@ public final class SinkOutput {
         if path != nil, fd >= 0 { close(fd) }
     }
 
+    /// A pipe, FIFO or terminal: writes go through a queue of their own, and a reader that has
+    /// gone is an error to report, not the process's death.
+    private func startWriter(label: String) {
+        ignoreBrokenPipes()
+        writer = DispatchQueue(label: label)
+    }
+
     /// Opens the target: stdout as it is, a file created, truncated or appended to. Call it
     /// from the sink's `open(_:)`; ``write(_:)`` calls it if the sink did not.
     public func open() throws(SinkSpecError) {
@@ -75,7 +82,7 @@ public final class SinkOutput {
             fd = STDOUT_FILENO
             var info = stat()
             isRegularFile = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
-            if isRegularFile { size = info.st_size } else { writer = DispatchQueue(label: "offer-cancel.sink.stdout") }
+            if isRegularFile { size = info.st_size } else { startWriter(label: "offer-cancel.sink.stdout") }
             return
         }
         let tornTail = appending && Self.lastByte(of: path).map { $0 != 0x0A } == true
@@ -89,7 +96,7 @@ public final class SinkOutput {
             size = isRegularFile ? info.st_size : 0
             continuesExistingFile = appending && info.st_size > 0
         }
-        if !isRegularFile { writer = DispatchQueue(label: "offer-cancel.sink.\(scheme)") }
+        if !isRegularFile { startWriter(label: "offer-cancel.sink.\(scheme)") }
         if tornTail {
             do { try writeInPlace([0x0A]) } catch { throw SinkSpecError("\(scheme):+\(path): cannot end its torn last line: \(error)") }
         }
@@ -181,4 +188,12 @@ public struct SinkWriteError: Error, Sendable, Equatable, CustomStringConvertibl
 /// `open(2)`, reachable by that name from inside ``SinkOutput`` (whose own `open()` hides it).
 private func openFile(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
     open(path, flags, mode)
+}
+
+/// Makes a write to a pipe nobody reads fail with `EPIPE` instead of killing the process with
+/// SIGPIPE — for the whole process, as the command line does when it starts. Sinks that write
+/// to pipes (``SinkOutput`` on a pipe, FIFO or terminal; the `exec:` sink) call it when they
+/// open, so a program that embeds them survives a consumer that exits.
+public func ignoreBrokenPipes() {
+    signal(SIGPIPE, SIG_IGN)
 }

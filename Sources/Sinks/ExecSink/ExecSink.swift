@@ -58,11 +58,12 @@ public struct ExecSink: OfferSink {
 
     /// This process's environment without the tool's secrets (`ARKANE_*`).
     static var childEnvironment: Environment {
-        let secrets = ProcessInfo.processInfo.environment.keys.filter { $0.hasPrefix("ARKANE_") }
+        let secrets = ProcessInfo.processInfo.environment.keys.filter(Credentials.isSecretVariable)
         return .inherit.updating(Dictionary(uniqueKeysWithValues: secrets.map { (Environment.Key(stringLiteral: $0), String?.none) }))
     }
 
     public mutating func open(_ run: RunInfo) async throws {
+        ignoreBrokenPipes()
         let (command, lines, failure) = (command, lines, failure)
         child = Task {
             do {
@@ -102,7 +103,7 @@ public struct ExecSink: OfferSink {
     public mutating func write(_ record: CancelRecord) async throws {
         if let reason = failure.reason { throw SinkWriteError("command \"\(command)\" \(reason)") }
         buffer.removeAll()
-        buffer.append(record.json(includeOffer: includeOffer))
+        record.appendJSON(to: &buffer, includeOffer: includeOffer)
         buffer.append(0x0A)
         await lines.send(buffer.bytes)
         if let reason = failure.reason { throw SinkWriteError("command \"\(command)\" \(reason)") }

@@ -24,7 +24,7 @@ public struct NDJSONSink: OfferSink {
 
     public mutating func write(_ record: CancelRecord) async throws {
         buffer.removeAll()
-        buffer.append(record.json(includeOffer: includeOffer))
+        record.appendJSON(to: &buffer, includeOffer: includeOffer)
         buffer.append(0x0A)
         try await output.write(buffer.bytes)
     }
