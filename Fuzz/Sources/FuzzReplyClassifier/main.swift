@@ -3,7 +3,8 @@ import JSONStream
 @testable import OfferCancelKit
 
 /// A reply as the network could send it: two bytes of status, a Retry-After header line, then
-/// the body. Classification gives a verdict, and a record can be filled from it, never a trap.
+/// the body. Classification gives a verdict, and a record filled from it writes as valid JSON,
+/// never a trap.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzReplyClassifier(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: start, count: count)
@@ -22,7 +23,10 @@ public func fuzzReplyClassifier(_ start: UnsafeRawPointer, _ count: Int) -> CInt
     let verdict = ReplyClassifier.classify(reply)
     var record = CancelRecord(seq: 1, source: "fuzz", line: 1, offerId: "x", outcome: verdict.outcome ?? .failed)
     if let offer = verdict.offer { record.fill(from: offer) }
-    _ = record.json(includeOffer: true)
+    // The record's NDJSON bytes, written without jansson, are always JSON jansson reads back.
+    var line = JSONWriteBuffer(realPrecision: 15)
+    record.appendJSON(to: &line, includeOffer: true)
+    if (try? JSONValue.parse(line.bytes)) == nil { fatalError("a record is not JSON: \(String(decoding: line.bytes, as: UTF8.self))") }
     _ = RetryPolicy().delay(after: 1, retryAfter: reply.retryAfter, unit: 0.5)
     return 0
 }
