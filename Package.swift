@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "CSVSink", targets: ["CSVSink"]),
         .library(name: "NDJSONSink", targets: ["NDJSONSink"]),
         .library(name: "SummarySink", targets: ["SummarySink"]),
+        .library(name: "RunReport", targets: ["RunReport"]),
         .library(name: "ExecSink", targets: ["ExecSink"]),
         .plugin(name: "NewSink", targets: ["NewSink"]),
     ],
@@ -68,12 +69,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Reports: the summaries (live and from logs) and `report`'s HTML
+        .target(
+            name: "RunReport",
+            dependencies: ["OfferCancelKit", "JSONStream", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Sinks, one module each
         .target(name: "CSVSink", dependencies: ["OfferCancelKit"], path: "Sources/Sinks/CSVSink", swiftSettings: strictSettings),
         .target(name: "NDJSONSink", dependencies: ["OfferCancelKit", "JSONStream"], path: "Sources/Sinks/NDJSONSink", swiftSettings: strictSettings),
         .target(
             name: "SummarySink",
-            dependencies: ["OfferCancelKit", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["OfferCancelKit", "RunReport", "JSONStream"],
             path: "Sources/Sinks/SummarySink",
             swiftSettings: strictSettings
         ),
@@ -112,7 +120,7 @@ let package = Package(
         .target(
             name: "OfferCancelCLI",
             dependencies: [
-                "OfferCancelKit", "CSVSink", "NDJSONSink", "SummarySink", "ExecSink",
+                "OfferCancelKit", "CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "RunReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -147,11 +155,12 @@ let package = Package(
         .testTarget(
             name: "SinkTests",
             dependencies: [
-                "CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "JSONStream", "OfferCancelKit", "TestSupport",
+                "CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "RunReport", "JSONStream", "OfferCancelKit", "TestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: testSettings
         ),
+        .testTarget(name: "RunReportTests", dependencies: ["RunReport", "OfferCancelKit", "JSONStream", "TestSupport"], swiftSettings: testSettings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["JSONStream", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")],

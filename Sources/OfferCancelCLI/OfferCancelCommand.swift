@@ -6,7 +6,7 @@ import NDJSONSink
 import OfferCancelKit
 import SummarySink
 
-/// The `offer-cancel` command: `cancel` (the default) and `sinks`.
+/// The `offer-cancel` command: `cancel` (the default), `report` and `sinks`.
 ///
 /// A custom binary adds its sinks to a registry and hands it over:
 ///
@@ -23,13 +23,14 @@ public struct OfferCancelCommand: AsyncParsableCommand {
             1 some record failed, 2 usage or configuration error, 3 aborted, 130/143 interrupted.
 
             Every option of the default command: offer-cancel cancel --help
+            What record logs say, merged across resumed runs and shards: offer-cancel report --help
             Examples:
               offer-cancel --mock samples/ids.txt
               ARKANE_TOKEN=… offer-cancel --sink csv:results.csv --sink summary ids.txt
               tail -n +2 export.csv | cut -d, -f3 | offer-cancel --sink ndjson:+log.ndjson -
             """,
         version: OfferCancelVersion.current,
-        subcommands: [CancelCommand.self, SinksCommand.self],
+        subcommands: [CancelCommand.self, ReportCommand.self, SinksCommand.self],
         defaultSubcommand: CancelCommand.self
     )
 

@@ -39,6 +39,15 @@ extension EndToEnd {
                 seqs += records.compactMap { $0["seq"]?.integer.map(Int.init) }
             }
             #expect(seqs.sorted() == Array(1...items), "every item has one record, in exactly one shard")
+            // report merges the shard logs into the one job.
+            let report = try CancelRun.run(["report", "--format", "json"] + (1...3).map { scratch.file("shard-\($0).ndjson") })
+            #expect(report.status == 0, "\(report.stderr)")
+            let merged = try JSONValue.parse(Array(report.stdout))
+            #expect(merged["total"]?.integer == Int64(items))
+            #expect(merged["runs"]?.integer == 3)
+            #expect(merged["outcomes"]?["cancelled"]?.integer == 300)
+            #expect(merged["outcomes"]?["duplicate"]?.integer == 30)
+            #expect(merged["outcomes"]?["invalid_id"]?.integer == 12)
             let calls = try await market.stats()["cancelCalls"]
             #expect(calls?.count == 300)
             #expect(ids.ids.allSatisfy { calls?[$0]?.integer == 1 }, "every offer was cancelled once")

@@ -1,5 +1,6 @@
 import JSONStream
 import OfferCancelKit
+import RunReport
 
 /// `summary[:PATH|-]` (text, stderr by default) and `summary-json:PATH|-` (one JSON document).
 ///

@@ -1,16 +1,23 @@
 import Histogram
 import OfferCancelKit
 
-/// Everything the summaries report, accumulated one record at a time in constant memory.
+/// Everything the summaries report, accumulated in constant memory.
+///
+/// Two kinds of fact go in: what became of each input item (``addItem(outcome:httpStatus:errorCode:confirmed:)``,
+/// once per item) and what each record says was sent (``addRequests(attempts:latencyMs:confirmationMs:)``,
+/// once per record). A live run adds both per record (``add(_:)``); `report` adds the requests
+/// of every record it reads and the items once merged, so a resumed job counts each offer once
+/// and every request that was really made.
 public struct RunStatistics: Sendable {
+    /// Items counted.
     public private(set) var total = 0
     public private(set) var byOutcome: [Outcome: Int] = [:]
     public private(set) var byHTTPStatus: [Int: Int] = [:]
     public private(set) var errorCodes: [String: Int] = [:]
-    /// Requests beyond the first, summed over IDs.
+    /// Requests beyond the first, summed over records.
     public private(set) var retries = 0
     public private(set) var requests = 0
-    /// Latency of IDs that were sent, in microseconds.
+    /// Latency of records whose item was sent, in microseconds.
     public private(set) var latency = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
     /// With `--confirm`: accepted cancels seen CLOSED in time, and those not.
     public private(set) var confirmed = 0
@@ -20,23 +27,31 @@ public struct RunStatistics: Sendable {
 
     public init() {}
 
+    /// One record of a live run: its item and its requests.
     public mutating func add(_ record: CancelRecord) {
+        addItem(outcome: record.outcome, httpStatus: record.httpStatus, errorCode: record.errorCode, confirmed: record.confirmed)
+        addRequests(attempts: record.attempts, latencyMs: record.latencyMs, confirmationMs: record.confirmed == true ? record.confirmationMs : nil)
+    }
+
+    /// What became of one input item.
+    public mutating func addItem(outcome: Outcome, httpStatus: Int?, errorCode: String?, confirmed: Bool?) {
         total += 1
-        byOutcome[record.outcome, default: 0] += 1
-        if let status = record.httpStatus { byHTTPStatus[status, default: 0] += 1 }
-        if let code = record.errorCode { errorCodes[code, default: 0] += 1 }
-        requests += record.attempts
-        retries += max(0, record.attempts - 1)
-        if record.attempts > 0, let latencyMs = record.latencyMs {
-            _ = latency.record(Self.micros(latencyMs))
-        }
-        switch record.confirmed {
-        case true?:
-            confirmed += 1
-            if let ms = record.confirmationMs { _ = confirmation.record(Self.micros(ms)) }
+        byOutcome[outcome, default: 0] += 1
+        if let httpStatus { byHTTPStatus[httpStatus, default: 0] += 1 }
+        if let errorCode { errorCodes[errorCode, default: 0] += 1 }
+        switch confirmed {
+        case true?: self.confirmed += 1
         case false?: unconfirmed += 1
         case nil: break
         }
+    }
+
+    /// What one record says was sent: `attempts` requests, the last taking `latencyMs`.
+    public mutating func addRequests(attempts: Int, latencyMs: Double?, confirmationMs: Double? = nil) {
+        requests += attempts
+        retries += max(0, attempts - 1)
+        if attempts > 0, let latencyMs { _ = latency.record(Self.micros(latencyMs)) }
+        if let confirmationMs { _ = confirmation.record(Self.micros(confirmationMs)) }
     }
 
     /// Error codes by count, most frequent first (ties by name), at most `limit`.
@@ -44,6 +59,9 @@ public struct RunStatistics: Sendable {
         errorCodes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .prefix(limit).map { (code: $0.key, count: $0.value) }
     }
+
+    /// Items whose outcome is in the "ok" class.
+    public var ok: Int { byOutcome.filter { $0.key.isOK }.values.reduce(0, +) }
 
     /// Latency percentiles in milliseconds: min, mean, p50, p90, p99, max; `nil` when nothing was sent.
     public var latencyMs: Percentiles? { Self.percentiles(latency) }

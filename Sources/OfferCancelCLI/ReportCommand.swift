@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import RunReport
+
+/// `offer-cancel report`: what record logs say, merged across resumed runs and shards.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Summarise NDJSON record logs: as text, JSON or Markdown, an HTML page with plots, or the offers to send again.",
+        discussion: """
+            Reads the logs one record at a time and merges the runs of a job (resumed runs, \
+            shards): each input item (its source and seq, or its offer ID) counts once, by its \
+            last record — a `skipped` record never replaces an earlier final answer. Requests, \
+            latency and the charts count every record: those requests were made. Lines that are \
+            not records (cut short by a crash) are counted as torn and passed over.
+
+            Examples:
+              offer-cancel report run.ndjson
+              offer-cancel report shard-*.ndjson --format markdown >> ticket.md
+              offer-cancel report run.ndjson --html report.html
+              offer-cancel report run.ndjson --failed | offer-cancel --sink ndjson:+run.ndjson -
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Record logs written by --sink ndjson:…; - reads stdin.", valueName: "log"))
+    var logs: [String] = []
+
+    @Option(help: "text, json (the summary-json document) or markdown.")
+    var format = "text"
+
+    @Option(help: ArgumentHelp("Also write a self-contained HTML report with plots to this file.", valueName: "path"))
+    var html: String?
+
+    @Flag(help: "Print only the offer IDs not settled (failed, skipped, not confirmed), one per line, to send again.")
+    var failed = false
+
+    func validate() throws {
+        if logs.isEmpty { throw ValidationError("name a record log (or - for stdin): offer-cancel report run.ndjson") }
+        if ReportSummary.Format(rawValue: format) == nil { throw ValidationError("--format must be text, json or markdown, not '\(format)'") }
+        if logs.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be read once") }
+    }
+
+    func run() throws {
+        var report = LogReport()
+        for log in logs {
+            do { try report.read(path: log) } catch {
+                FileHandle.standardError.write(Data("offer-cancel: error: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+        guard report.recordsRead > 0 else {
+            FileHandle.standardError.write(Data("offer-cancel: error: no record in \(logs.joined(separator: ", ")) (\(report.tornLines) lines that are not records): report reads the NDJSON logs of --sink ndjson:…\n".utf8))
+            throw ExitCode(2)
+        }
+        if let html {
+            do {
+                try Data(HTMLReport.render(report, logs: logs).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+            } catch {
+                FileHandle.standardError.write(Data("offer-cancel: error: cannot write \(html): \(error.localizedDescription)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+        let output: String
+        if failed {
+            output = report.unsettledOfferIDs.map { $0 + "\n" }.joined()
+            FileHandle.standardError.write(Data("offer-cancel report: \(report.unsettledCount) offers not settled\n".utf8))
+        } else {
+            let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+                && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+            output = ReportSummary.render(report, format: ReportSummary.Format(rawValue: format)!, color: color)
+        }
+        try writeToStandardOutput(output)
+    }
+
+    /// Writes all of `text`; a full disk or a closed stdout is one line and exit 1.
+    private func writeToStandardOutput(_ text: String) throws {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Foundation.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                FileHandle.standardError.write(Data("offer-cancel: error: writing the report to stdout: \(String(cString: strerror(errno)))\n".utf8))
+                throw ExitCode(1)
+            }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}
