@@ -47,6 +47,19 @@ public struct MarketConfiguration: Sendable {
     /// Offers known from the start (from a fixture file or generated), in addition to
     /// those created on first sight.
     public var offers: [MockOffer] = []
+    /// NFT contracts the offers are spread over (by a hash of the ID), on four chains.
+    public var contracts = 1
+    /// Sub-users of the caller's application: their offers are the caller's to list and cancel.
+    public var subUsers: [SubUser] = []
+    /// Offers per chunk of a list reply (the array is written as it is made, never whole).
+    public var listChunk = 500
+    /// A fault for list replies: the connection drops after this many offers.
+    public var listCutAfter: Int?
+
+    /// Whether the caller may act on offers of `owner`: its own and its sub-users'.
+    func owns(_ owner: String) -> Bool {
+        owner == ownerID || subUsers.contains { $0.id == owner }
+    }
     /// Whether an unknown well-formed UUID becomes a new offer (`true`) or is a 404.
     public var createsOffersOnFirstSight = true
 

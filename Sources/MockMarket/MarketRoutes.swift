@@ -16,18 +16,14 @@ struct MarketRoutes: Sendable {
         }
         router.get("offers/:id") { request, context in
             try await offerRoute("offer", request: request, context: context) { id in
-                guard let offer = state.offer(id: id), offer.ownerID == configuration.ownerID else {
+                guard let offer = state.offer(id: id), configuration.owns(offer.ownerID) else {
                     return Self.failure(.notFound, code: "offer.not-found", message: "Offer \(id) not found")
                 }
-                return Self.success(OfferRenderer.render(offer))
+                return Self.success(OfferRenderer.render(offer, catalog: state.catalog))
             }
         }
-        router.get("user/offers") { request, _ in
-            _ = state.begin(route: "list", faultable: false)
-            defer { state.end() }
-            if let denied = authorize(request) { return denied }
-            return Self.success(.array(state.ownedOffers().map { OfferRenderer.render($0) }))
-        }
+        router.get("user/offers") { request, _ in listRoute(request, subUser: nil) }
+        router.get("users/:subUserId/offers") { request, context in listRoute(request, subUser: context.parameters.get("subUserId") ?? "") }
         router.post("auth/realms/Arkane/protocol/openid-connect/token") { request, _ in
             _ = state.begin(route: "token", faultable: false)
             defer { state.end() }
@@ -102,7 +98,7 @@ struct MarketRoutes: Sendable {
         switch state.cancel(id: id) {
         case .accepted(let offer):
             // As in the seed reply: the offer as it was when the cancel was accepted.
-            return Self.success(OfferRenderer.render(offer))
+            return Self.success(OfferRenderer.render(offer, catalog: state.catalog))
         case .alreadyClosed(let offer):
             return Self.failure(.conflict, code: "offer.already-closed", message: "Offer \(id) is already \(offer.status.rawValue)")
         case .notCancellable(let offer):
@@ -128,7 +124,7 @@ struct MarketRoutes: Sendable {
         }
     }
 
-    private func authorize(_ request: Request) -> Response? {
+    func authorize(_ request: Request) -> Response? {
         switch state.check(authorization: request.headers[.authorization]) {
         case .valid: nil
         case .missing: Self.failure(.unauthorized, code: "auth.missing-token", message: "Authorization header with a Bearer token is required")
@@ -159,11 +155,11 @@ struct MarketRoutes: Sendable {
         case .successFalse:
             return Self.failure(.ok, code: "offer.cancel-failed", message: "The market could not process the cancel")
         case .truncated:
-            var bytes = Self.encode(Self.envelope(success: OfferRenderer.render(MockOffer(id: id, ownerID: configuration.ownerID))))
+            var bytes = Self.encode(Self.envelope(success: OfferRenderer.render(MockOffer(id: id, ownerID: configuration.ownerID), catalog: state.catalog)))
             bytes.moveWriterIndex(to: bytes.readableBytes / 2)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: bytes))
         case .disconnect:
-            let full = Self.encode(Self.envelope(success: OfferRenderer.render(MockOffer(id: id, ownerID: configuration.ownerID))))
+            let full = Self.encode(Self.envelope(success: OfferRenderer.render(MockOffer(id: id, ownerID: configuration.ownerID), catalog: state.catalog)))
             let half = full.getSlice(at: 0, length: full.readableBytes / 2)!
             // Promise the whole body, send half, then fail the writer: the server drops the connection.
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(contentLength: full.readableBytes) { writer in

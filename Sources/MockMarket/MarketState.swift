@@ -12,6 +12,8 @@ import Darwin
 final class MarketState: Sendable {
     struct Stats {
         var requests: [String: Int] = [:]
+        /// Offers written by list replies.
+        var offersListed = 0
         var cancelCalls: [String: Int] = [:]
         /// When each offer last received a cancel, in milliseconds since 1970 (to compare with
         /// records' `finishedAt`).
@@ -40,12 +42,15 @@ final class MarketState: Sendable {
     }
 
     let configuration: MarketConfiguration
+    /// Contracts and types of offers, from their IDs.
+    let catalog: OfferCatalog
     private let contents: NIOLockedValueBox<Contents>
     /// The gateway in front of the offer routes (its own lock: it changes while running).
     let gateway: Gateway
 
     init(configuration: MarketConfiguration) {
         self.configuration = configuration
+        catalog = OfferCatalog(contracts: configuration.contracts)
         self.contents = NIOLockedValueBox(Self.initialContents(configuration))
         self.gateway = Gateway(configuration: configuration.gateway)
     }
@@ -158,7 +163,7 @@ final class MarketState: Sendable {
                 return .notFound
             }
             let result: CancelResult
-            if offer.ownerID != configuration.ownerID {
+            if !configuration.owns(offer.ownerID) {
                 result = .notOwned
             } else {
                 switch offer.status {
@@ -189,14 +194,24 @@ final class MarketState: Sendable {
         contents.withLockedValue { lookup(id: id, in: &$0, now: .now) }
     }
 
-    /// Offers owned by the caller, in ID order.
-    func ownedOffers() -> [MockOffer] {
+    /// Every offer's ID, in order: what a list reply walks through, a chunk at a time.
+    func offerIDs() -> [String] {
+        contents.withLockedValue { $0.offers.keys.sorted() }
+    }
+
+    /// The offers of `ids` that `query` selects, as they are now.
+    func offers(_ ids: ArraySlice<String>, matching query: OfferQuery, owners: Set<String>) -> [MockOffer] {
         contents.withLockedValue { contents in
             let now = ContinuousClock.now
-            return contents.offers.keys.sorted().compactMap { id in
-                lookup(id: id, in: &contents, now: now).flatMap { $0.ownerID == configuration.ownerID ? $0 : nil }
+            return ids.compactMap { id in
+                lookup(id: id, in: &contents, now: now).flatMap { query.matches($0, owners: owners, catalog: catalog) ? $0 : nil }
             }
         }
+    }
+
+    /// Counts offers written by a list reply.
+    func noteListed(_ count: Int) {
+        contents.withLockedValue { $0.stats.offersListed += count }
     }
 
     func noteRateLimited(id: String) {
@@ -294,6 +309,7 @@ final class MarketState: Sendable {
                 ("cancelCalls", counts(stats.cancelCalls)),
                 ("lastCancelMillis", .object(stats.lastCancelMillis.sorted { $0.key < $1.key }.map { ($0.key, .real($0.value)) })),
                 ("offersByStatus", counts(byStatus)),
+                ("offersListed", .integer(Int64(stats.offersListed))),
                 ("offerStatus", .object(statusByID)),
                 ("faults", counts(stats.faults)),
                 ("protocols", counts(stats.protocols)),

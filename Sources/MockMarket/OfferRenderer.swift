@@ -12,31 +12,37 @@ enum OfferRenderer {
             .map { .object([("type", .string("property")), ("name", .string($0.0)), ("value", .string($0.1))]) }
     )
 
-    private static let contract: JSONValue = .object([
-        ("chain", .string("MATIC")),
-        ("address", .string("0xA4572039E7925BB175944F0F519Ae603F25e16c2")),
-        ("count", .integer(0)),
-        ("name", .string("Battle Racers")),
-        ("description", .string("Battle Racers is an action-packed blockchain racing game where you design, build, and race NFT cars on arcade-sized tracks. Customize your car in the garage by mixing and matching parts and weapons. Different parts have different stats and skills, contributing to your car’s overall performance.")),
-        ("symbol", .string("BRPART")),
-        ("url", .string("https://battleracers.io")),
-        ("imageUrl", .string("https://example.invalid/BattleRacers-logo.jpeg")),
-        ("media", .string("https://example.invalid/BattleRacers-banner.jpeg")),
-    ])
+    /// A contract as the API nests it in an offer's NFT (made once per contract, by the catalog).
+    static func contractJSON(_ contract: OfferCatalog.Contract) -> JSONValue {
+        .object([
+            ("chain", .string(contract.chain)),
+            ("address", .string(contract.address)),
+            ("count", .integer(0)),
+            ("name", .string(contract.name)),
+            ("description", .string(contract == OfferCatalog.seedContract ? seedContractDescription : "A simulated collection.")),
+            ("symbol", .string(contract.symbol)),
+            ("url", .string(contract == OfferCatalog.seedContract ? "https://battleracers.io" : "https://example.invalid/\(contract.symbol.lowercased())")),
+            ("imageUrl", .string("https://example.invalid/\(contract.symbol)-logo.jpeg")),
+            ("media", .string("https://example.invalid/\(contract.symbol)-banner.jpeg")),
+        ])
+    }
+
+    private static let seedContractDescription = "Battle Racers is an action-packed blockchain racing game where you design, build, and race NFT cars on arcade-sized tracks. Customize your car in the garage by mixing and matching parts and weapons. Different parts have different stats and skills, contributing to your car’s overall performance."
 
     private static let description = "\"Blockchain Means Business\"\n\nArkane fuels our need for speed, roaring in with a Hyperion based car! Thanks to our friends at Arkane, this car commemorates the launch of the Arkane Market."
     private static let image = "https://example.invalid/parts/ArkaneBumper.png"
     private static let buyer = "0xe885A1cD1b67bDC352A113AB2e6A5Fc6C924F888"
 
-    static func render(_ offer: MockOffer, status: OfferStatus? = nil) -> JSONValue {
+    static func render(_ offer: MockOffer, status: OfferStatus? = nil, catalog: OfferCatalog = OfferCatalog(contracts: 1)) -> JSONValue {
         let hash = Hashing.fnv1a(offer.id)
+        let contract = catalog.contract(of: offer.id)
         // Every other offer carries a uint256 NFT id of 78 digits, as ERC-721 ids can be.
         let nftID = hash & 1 == 0 ? String(hash % 100_000) : Self.uint256(from: hash)
         let seller = "0x" + String(repeating: String(hash, radix: 16, uppercase: true).padding(toLength: 16, withPad: "0", startingAt: 0), count: 3).prefix(40)
         let nft: JSONValue = .object([
             ("id", .string(nftID)),
-            ("address", .string("0xA4572039E7925BB175944F0F519Ae603F25e16c2")),
-            ("chain", .string("MATIC")),
+            ("address", .string(contract.address)),
+            ("chain", .string(contract.chain)),
             ("name", .string("Arkane Hyperion Front #\(nftID.suffix(4))")),
             ("description", .string(description)),
             ("imageUrl", .string(image)),
@@ -44,7 +50,7 @@ enum OfferRenderer {
             ("imagePreviewUrl", .string(image)),
             ("imageThumbnailUrl", .string(image)),
             ("attributes", attributes),
-            ("contract", contract),
+            ("contract", catalog.contractObject(of: offer.id)),
         ])
         return .object([
             ("id", .string(offer.id)),
@@ -53,7 +59,7 @@ enum OfferRenderer {
             ("sellerAddress", .string(String(seller))),
             ("startDate", .string("2021-03-12T15:35:56.669347Z")),
             ("endDate", .string("2021-03-12T15:37:53.565075Z")),
-            ("type", .string(hash % 5 == 0 ? "AUCTION" : "SALE")),
+            ("type", .string(OfferCatalog.type(of: offer.id))),
             ("status", .string((status ?? offer.status).rawValue)),
             ("dataToSign", .string("\(offer.id)_\(seller)_\(buyer)_\(nftID)")),
             ("txInCustody", .string("0x" + String(repeating: String(hash, radix: 16), count: 4).prefix(64))),

@@ -31,7 +31,11 @@ struct ArkaneMock: AsyncParsableCommand {
     @Option(help: "Seconds in the Retry-After of 429 replies.") var retryAfter = 1
     @Option(help: "Seed for fates and faults.") var seed: UInt64 = 1
     @Option(help: "JSON file of offers (array, or {\"result\": [...]}) with id, status, owner.") var fixture: String?
-    @Option(help: "Create this many READY offers up front (listed by GET /user/offers).") var seedOffers = 0
+    @Option(help: "Create this many offers up front, listed by GET /user/offers (READY; with --mixed, 70% READY and the rest CLOSED, SOLD, CLOSING_OFFER, NEW or TERMINATED, one in five owned by a sub-user).") var seedOffers = 0
+    @Option(help: "Spread offers over this many NFT contracts on four chains (the first is the seed reply's).") var contracts = 1
+    @Option(help: "Sub-users of the caller's application (sub-user-1… with externalUserId ext-1…; 3 with --mixed).") var subUsers: Int?
+    @Option(help: "Offers per chunk written by a list reply.") var listChunk = 500
+    @Option(help: "Fault: list replies drop the connection after this many offers.") var listCutAfter: Int?
     @Flag(help: "Unknown IDs are 404 instead of new READY offers.") var noFirstSight = false
 
     @Option(name: .customLong("closed"), help: "Share of first-sight offers already CLOSED.") var alreadyClosed = 0.0
@@ -121,7 +125,11 @@ struct ArkaneMock: AsyncParsableCommand {
         if let fixture {
             configuration.offers = try MockOffer.fixture(path: fixture, defaultOwner: configuration.ownerID)
         }
-        configuration.offers += MockOffer.generated(count: seedOffers, ownerID: configuration.ownerID, seed: seed)
+        configuration.contracts = max(1, contracts)
+        configuration.listChunk = max(1, listChunk)
+        configuration.listCutAfter = listCutAfter
+        if let count = subUsers ?? (mixed ? 3 : nil), count > 0 { configuration.subUsers = SubUser.seeded(count) }
+        configuration.offers += MockOffer.seeded(count: seedOffers, ownerID: configuration.ownerID, seed: seed, mixed: mixed, subUsers: configuration.subUsers)
         if let tlsCert, let tlsKey {
             configuration.tls = .init(certificateChain: tlsCert, privateKey: tlsKey, http2: http2)
         } else if let folder = tlsSelfSigned {
