@@ -54,7 +54,7 @@ struct ReportCommand: ParsableCommand {
         }
         if let html {
             do {
-                try Data(HTMLReport.render(report, logs: logs).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+                try Data(Array(HTMLReport.render(report, logs: logs).utf8)).write(to: URL(fileURLWithPath: html), options: .atomic)
             } catch {
                 FileHandle.standardError.write(Data("offer-cancel: error: cannot write \(html): \(error.localizedDescription)\n".utf8))
                 throw ExitCode(2)
