@@ -53,7 +53,7 @@ struct CancelCommand: AsyncParsableCommand {
         let client: MarketClient? = behaviour.dryRun ? nil : try await setUp(console) {
             try MarketClient(
                 baseURL: baseURL,
-                credentials: try credentials(),
+                credentials: try api.credentials(),
                 concurrency: behaviour.concurrency,
                 timeout: .milliseconds(Int64(behaviour.timeout * 1000)),
                 caCertificates: api.cacert
@@ -224,26 +224,6 @@ struct CancelCommand: AsyncParsableCommand {
         case .token: "a bearer token (redacted)"
         case .clientCredentials(let id, _, let authURL): "client \(id) at \(authURL) (secret redacted)"
         }
-    }
-
-    /// With `--mock`, the simulated market's own token, whatever the environment holds (its
-    /// `ARKANE_TOKEN` is for the real API, and the mock would refuse it).
-    private func credentials() throws -> Credentials {
-        if api.mock { return .token(Secret(MockMarketProcess.token)) }
-        let environment = ProcessInfo.processInfo.environment
-        if let path = api.tokenFile {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw MarketClientError.configuration("--token-file \(path): cannot read it")
-            }
-            return .token(try Secret(validating: text.trimmingCharacters(in: .whitespacesAndNewlines), name: "--token-file \(path)"))
-        }
-        if let token = environment["ARKANE_TOKEN"], !token.isEmpty { return .token(try Secret(validating: token, name: "ARKANE_TOKEN")) }
-        if let id = environment["ARKANE_CLIENT_ID"], let secret = environment["ARKANE_CLIENT_SECRET"], !id.isEmpty, !secret.isEmpty {
-            _ = try Secret(validating: id, name: "ARKANE_CLIENT_ID")
-            return .clientCredentials(id: id, secret: try Secret(validating: secret, name: "ARKANE_CLIENT_SECRET"), authURL: api.authURL)
-        }
-        throw MarketClientError.configuration(
-            "no credentials: use --token-file, ARKANE_TOKEN, or ARKANE_CLIENT_ID with ARKANE_CLIENT_SECRET (or --mock, or --dry-run)")
     }
 }
 

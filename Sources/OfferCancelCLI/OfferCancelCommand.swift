@@ -6,7 +6,7 @@ import NDJSONSink
 import OfferCancelKit
 import SummarySink
 
-/// The `offer-cancel` command: `cancel` (the default), `report` and `sinks`.
+/// The `offer-cancel` command: `cancel` (the default), `list`, `report` and `sinks`.
 ///
 /// A custom binary adds its sinks to a registry and hands it over:
 ///
@@ -23,6 +23,7 @@ public struct OfferCancelCommand: AsyncParsableCommand {
             1 some record failed, 2 usage or configuration error, 3 aborted, 130/143 interrupted.
 
             Every option of the default command: offer-cancel cancel --help
+            Your offers from the API, to choose what to cancel: offer-cancel list --help
             What record logs say, merged across resumed runs and shards: offer-cancel report --help
             Examples:
               offer-cancel --mock samples/ids.txt
@@ -30,7 +31,7 @@ public struct OfferCancelCommand: AsyncParsableCommand {
               tail -n +2 export.csv | cut -d, -f3 | offer-cancel --sink ndjson:+log.ndjson -
             """,
         version: OfferCancelVersion.current,
-        subcommands: [CancelCommand.self, ReportCommand.self, SinksCommand.self],
+        subcommands: [CancelCommand.self, ListCommand.self, ReportCommand.self, SinksCommand.self],
         defaultSubcommand: CancelCommand.self
     )
 

@@ -69,20 +69,9 @@ struct ReportCommand: ParsableCommand {
                 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
             output = ReportSummary.render(report, format: ReportSummary.Format(rawValue: format)!, color: color)
         }
-        try writeToStandardOutput(output)
-    }
-
-    /// Writes all of `text`; a full disk or a closed stdout is one line and exit 1.
-    private func writeToStandardOutput(_ text: String) throws {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Foundation.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                FileHandle.standardError.write(Data("offer-cancel: error: writing the report to stdout: \(String(cString: strerror(errno)))\n".utf8))
-                throw ExitCode(1)
-            }
-            bytes = bytes.dropFirst(written)
+        do { try StandardOutput.write(Array(output.utf8)) } catch {
+            FileHandle.standardError.write(Data("offer-cancel: error: writing the report to stdout: \(error)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }

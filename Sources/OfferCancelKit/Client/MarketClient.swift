@@ -20,7 +20,7 @@ public final class MarketClient: Sendable {
     public let tokens: TokenProvider
     /// A token that never changes, used without a hop through ``tokens``.
     private let staticToken: Secret?
-    private let http: HTTPClient
+    let http: HTTPClient
     private let loop: MultiThreadedEventLoopGroup
     private let timeout: Duration
 

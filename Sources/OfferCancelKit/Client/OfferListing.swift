@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import JSONStream
+import NIOCore
+import NIOHTTP1
+
+/// What to list: the API's own filters of `GET /user/offers` (or `GET /users/{id}/offers`
+/// for one sub-user), sent as its query parameters.
+public struct OfferListQuery: Sendable, Equatable {
+    /// `READY`, `CLOSED`, …; sent as one comma-separated `status`.
+    public var statuses: [String] = ["READY"]
+    /// `SALE` or `AUCTION`.
+    public var type: String?
+    public var contractAddress: String?
+    /// `SELLER`, `BUYER` or `BIDDER`.
+    public var relation = "SELLER"
+    public var externalUserID: String?
+    public var includeSubUsers: Bool?
+    /// List one sub-user's offers (`/users/{id}/offers`).
+    public var subUser: String?
+
+    public init() {}
+
+    /// The path and query, every value percent-encoded: what records name as their source
+    /// (`api:/user/offers?status=READY&relation=SELLER`).
+    public var pathAndQuery: String {
+        let path = subUser.map { "/users/\($0.pathSegmentEncoded)/offers" } ?? "/user/offers"
+        var items: [(String, String)] = []
+        if let type { items.append(("type", type)) }
+        if !statuses.isEmpty { items.append(("status", statuses.joined(separator: ","))) }
+        if let contractAddress { items.append(("contractAddress", contractAddress)) }
+        items.append(("relation", relation))
+        if let externalUserID { items.append(("externalUserId", externalUserID)) }
+        if let includeSubUsers { items.append(("includeSubUsers", includeSubUsers ? "true" : "false")) }
+        return path + "?" + items.map { "\($0.0)=\($0.1.pathSegmentEncoded)" }.joined(separator: "&")
+    }
+}
+
+/// Why a list did not arrive whole.
+public struct OfferListError: Error, CustomStringConvertible, Sendable {
+    /// Offers handed out before it stopped.
+    public var listed: Int
+    public var reason: String
+    /// The credentials or the certificate were refused: nothing can be listed.
+    public var cannotList: Bool
+
+    public var description: String {
+        listed > 0 ? "the list stopped after \(listed) offers: \(reason); the list is incomplete" : "listing failed: \(reason)"
+    }
+}
+
+extension MarketClient {
+    /// Lists offers, handing each to `body` as soon as the reply's bytes hold it whole; the
+    /// array is never held. A reply that fails before its first offer (429, 5xx, a network
+    /// error) is asked for again, up to `attempts` times, after `backoff` (doubling); once
+    /// offers were handed out, a reply cut short is an error that says how many.
+    /// - Returns: how many offers were listed.
+    /// - Throws: ``OfferListError``, or what `body` threw (the list stops there).
+    public func listOffers(_ query: OfferListQuery, attempts: Int = 5, backoff: Duration = .milliseconds(500),
+                           _ body: (JSONValue) throws -> Void) async throws -> Int {
+        var attempt = 0
+        var wait = backoff
+        while true {
+            attempt += 1
+            var splitter = JSONArraySplitter()
+            do {
+                let token = try await tokens.token()
+                var request = HTTPClientRequest(url: baseURL + query.pathAndQuery)
+                request.headers.add(name: "User-Agent", value: Self.userAgent)
+                request.headers.add(name: "Accept", value: "application/json")
+                if !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token.value)") }
+                // A long list streams for a long time: only the idle read timeout (--timeout) applies.
+                let response = try await http.execute(request, deadline: .now() + .hours(24))
+                let status = Int(response.status.code)
+                guard status == 200 else {
+                    let text = try? await response.body.collect(upTo: 64 * 1024)
+                    let detail = text.flatMap { try? JSONValue.parse(Array($0.readableBytesView)) }?.value(atPath: "errors.0.message")?.string
+                    let reason = "HTTP \(status)" + (detail.map { ": \($0)" } ?? "")
+                    if status == 401 || status == 403 { throw OfferListError(listed: 0, reason: reason, cannotList: true) }
+                    if status == 429 || status >= 500, attempt < attempts { throw Retry(reason: reason) }
+                    throw OfferListError(listed: 0, reason: reason, cannotList: false)
+                }
+                for try await chunk in response.body {
+                    try splitter.feed(chunk.readableBytesView) { offer in
+                        do { try body(offer) } catch { throw ConsumerError(error: error) }
+                    }
+                }
+                try splitter.finish()
+                return splitter.count
+            } catch let error as OfferListError {
+                throw error
+            } catch let consumer as ConsumerError {
+                throw consumer.error
+            } catch is Retry where splitter.count == 0 {
+                try? await Task.sleep(for: wait)
+                wait *= 2
+            } catch {
+                if let refusal = TLSRefusal(error) { throw OfferListError(listed: splitter.count, reason: refusal.description, cannotList: true) }
+                if error is CredentialsRejected || error is TokenUnavailable {
+                    throw OfferListError(listed: 0, reason: "\(error)", cannotList: true)
+                }
+                let reason = error is JSONError ? "\((error as! JSONError).text)" : Self.describe(error)
+                if splitter.count == 0, attempt < attempts, !(error is JSONError) {
+                    try? await Task.sleep(for: wait)
+                    wait *= 2
+                    continue
+                }
+                throw OfferListError(listed: splitter.count, reason: reason, cannotList: false)
+            }
+        }
+    }
+
+    private struct Retry: Error { var reason: String }
+    /// What the caller's `body` threw, carried out unchanged.
+    private struct ConsumerError: Error { var error: any Error }
+}
