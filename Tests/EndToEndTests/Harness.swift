@@ -26,6 +26,17 @@ enum Binaries {
     }
 }
 
+/// Whether this test process (and so the binaries built with it) runs under a sanitizer:
+/// memory and time bounds mean nothing there (shadow memory, quarantine, 10× slower).
+enum Sanitizer {
+    static let isActive: Bool = {
+        let environment = ProcessInfo.processInfo.environment
+        // .ci/run sets these for its sanitizer stages; the runtime's own symbols say it for a hand-run build.
+        return environment["LSAN_OPTIONS"] != nil || environment["TSAN_OPTIONS"] != nil
+            || ["__asan_init", "__tsan_init"].contains { (name: String) in dlsym(nil, name) != nil }
+    }()
+}
+
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -132,13 +132,16 @@ extension EndToEnd {
         /// A million records stream through in bounded memory (peak RSS measured by /usr/bin/time),
         /// their HTML page included (`Data(string.utf8)` once made that 1 GB).
         @Test func aMillionRecordLogInBoundedMemory() throws {
+            // Under a sanitizer RSS is shadow memory and the run ten times slower: there a tenth
+            // of the log checks the counting, and the plain build checks the bound.
+            let records = Sanitizer.isActive ? 100_000 : 1_000_000
             let rss = scratch.file("rss")
             let out = scratch.file("out")
             let generate = """
                 python3 -c '
                 import sys
                 out = sys.stdout
-                for n in range(1, 1000001):
+                for n in range(1, \(records + 1)):
                     outcome = "failed" if n % 50 == 0 else "cancelled"
                     status = 500 if n % 50 == 0 else 200
                     out.write("{\\"seq\\":%d,\\"source\\":\\"ids.txt\\",\\"line\\":%d,\\"offerId\\":\\"00000000-0000-4000-8000-%012d\\",\\"outcome\\":\\"%s\\",\\"httpStatus\\":%d,\\"attempts\\":1,\\"latencyMs\\":%d.5,\\"startedAt\\":\\"2026-12-01T10:%02d:%02d.000Z\\",\\"finishedAt\\":\\"2026-12-01T10:%02d:%02d.120Z\\"}\\n" % (n, n, n, outcome, status, n % 97, n // 20000, n // 400 % 50, n // 20000, n // 400 % 50))
@@ -148,11 +151,13 @@ extension EndToEnd {
             let run = try shell("\(generate) | /usr/bin/time -f %M -o '\(rss)' offer-cancel report - --format json --html '\(page)' > '\(out)'")
             #expect(run.status == 0, "\(run.stderr)")
             let report = try JSONValue.parse(try String(contentsOfFile: out, encoding: .utf8))
-            #expect(report["total"]?.integer == 1_000_000)
-            #expect(report["outcomes"]?["failed"]?.integer == 20_000)
-            #expect(report["unsettled"]?.integer == 20_000)
+            #expect(report["total"]?.integer == Int64(records))
+            #expect(report["outcomes"]?["failed"]?.integer == Int64(records / 50))
+            #expect(report["unsettled"]?.integer == Int64(records / 50))
             let kilobytes = try #require(Int(try String(contentsOfFile: rss, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-            #expect(kilobytes <= 64 * 1024, "peak RSS \(kilobytes) KiB for 1,000,000 records and their HTML page")
+            if !Sanitizer.isActive {
+                #expect(kilobytes <= 64 * 1024, "peak RSS \(kilobytes) KiB for 1,000,000 records and their HTML page")
+            }
             // The page stays the size of a small one: per-slot aggregates, at most 1,000 IDs listed.
             let size = try #require(try FileManager.default.attributesOfItem(atPath: page)[.size] as? Int)
             #expect(size < 400_000, "\(size) bytes")
