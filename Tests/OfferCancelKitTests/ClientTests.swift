@@ -164,7 +164,9 @@ import TestSupport
     @Test func manyConcurrentCallersShareOneFetch() async throws {
         try await MarketHarness.with { harness in
             let (market, client) = (harness.server, harness.client)
-            let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "mock-secret", authURL: market.baseURL), client: client, timeout: .seconds(5))
+            // A generous timeout: on a loaded machine (a sanitizer, two cores) a first attempt
+            // that times out is retried, and the market would count two token requests.
+            let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "mock-secret", authURL: market.baseURL), client: client, timeout: .seconds(120))
             let tokens = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<50 { group.addTask { try await provider.token().value } }
                 return try await group.reduce(into: Set<String>()) { $0.insert($1) }
