@@ -35,58 +35,91 @@ public struct JSONArraySplitter {
 
     /// Reads `bytes`, calling `body` with each element completed in them.
     public mutating func feed(_ bytes: some Sequence<UInt8>, _ body: (JSONValue) throws -> Void) throws {
-        for byte in bytes {
-            offset += 1
+        if try bytes.withContiguousStorageIfAvailable({ try feed(UnsafeRawBufferPointer($0), body) }) == nil {
+            let copy = Array(bytes)
+            try copy.withUnsafeBytes { try feed($0, body) }
+        }
+    }
+
+    /// The scan itself, over contiguous bytes. An element's bytes are copied a run at a time —
+    /// from its first byte (or the chunk's) to its end (or the chunk's) — never byte by byte.
+    private mutating func feed(_ bytes: UnsafeRawBufferPointer, _ body: (JSONValue) throws -> Void) throws {
+        let end = bytes.count
+        /// Where the part of the current element that lies in this chunk began.
+        var run: Int? = inArray && !element.isEmpty ? 0 : nil
+        var index = 0
+        defer { offset += index }
+        while index < end {
+            let byte = bytes[index]
             if inString {
-                if inArray { try keep(byte) } else if readingString { string.append(byte) }
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") {
+                if !escaped, byte == UInt8(ascii: "\"") {
                     inString = false
-                    if readingString { string.removeLast(); readingString = false }
+                    readingString = false
+                } else if escaped {
+                    escaped = false
+                    if readingString { string.append(byte) }
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                    if readingString { string.append(byte) }
+                } else if readingString {
+                    string.append(byte)
+                } else {
+                    // Skip to the next quote or backslash: most of an element is string bytes.
+                    while index + 1 < end, bytes[index + 1] != UInt8(ascii: "\""), bytes[index + 1] != UInt8(ascii: "\\") { index += 1 }
                 }
+                index += 1
                 continue
             }
             switch byte {
             case UInt8(ascii: "\""):
                 inString = true
                 if inArray {
-                    try keep(byte)
+                    if run == nil { run = index }
                 } else if depth == 1 {
                     readingString = true
                     string.removeAll(keepingCapacity: true)
                 }
             case UInt8(ascii: ":"):
-                if inArray { try keep(byte) } else if depth == 1 { lastKey = string }
+                if !inArray, depth == 1 { lastKey = string }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 if !inArray, !sawArray, byte == UInt8(ascii: "["), isArrayStart {
                     inArray = true
                     sawArray = true
                     depth += 1
+                    index += 1
                     continue
                 }
-                if inArray { try keep(byte) }
+                if inArray, run == nil { run = index }
                 depth += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                guard depth > 0 else { throw error("a closing bracket with nothing open") }
+                guard depth > 0 else { throw error("a closing bracket with nothing open", at: index) }
                 depth -= 1
                 if inArray, depth == elementDepth - 1 {
                     // The split array closes: a scalar in progress ends here.
-                    try emit(body)
+                    try keep(bytes, from: run, to: index)
+                    run = nil
+                    try emit(body, at: index)
                     inArray = false
-                } else if inArray {
-                    try keep(byte)
-                    if depth == elementDepth { try emit(body) }
+                } else if inArray, depth == elementDepth {
+                    try keep(bytes, from: run, to: index + 1)
+                    run = nil
+                    try emit(body, at: index)
                 }
             case UInt8(ascii: ","):
-                if inArray {
-                    if depth == elementDepth { try emit(body) } else { try keep(byte) }
+                if inArray, depth == elementDepth {
+                    try keep(bytes, from: run, to: index)
+                    run = nil
+                    try emit(body, at: index)
                 }
             case 0x20, 0x09, 0x0A, 0x0D:
-                if inArray, !element.isEmpty { try keep(byte) }
+                break
             default:
-                if inArray { try keep(byte) }
+                if inArray, run == nil { run = index }
             }
             if lastKey != nil, depth == 1, byte == UInt8(ascii: ",") { lastKey = nil }
+            index += 1
         }
+        try keep(bytes, from: run, to: end)
     }
 
     /// Checks the document ended: everything opened was closed and the array was found.
@@ -102,20 +135,23 @@ public struct JSONArraySplitter {
         return depth == 1 && lastKey.map { $0.elementsEqual(arrayKey.utf8) } == true
     }
 
-    private mutating func keep(_ byte: UInt8) throws(JSONError) {
-        guard element.count < maxElementBytes else { throw error("an element is larger than \(maxElementBytes) bytes") }
-        element.append(byte)
+    /// Adds `bytes[from..<to]` to the element being read.
+    private mutating func keep(_ bytes: UnsafeRawBufferPointer, from: Int?, to: Int) throws(JSONError) {
+        guard let from, from < to else { return }
+        guard element.count + (to - from) <= maxElementBytes else { throw error("an element is larger than \(maxElementBytes) bytes", at: to) }
+        element.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[from..<to]))
     }
 
-    private mutating func emit(_ body: (JSONValue) throws -> Void) throws {
+    private mutating func emit(_ body: (JSONValue) throws -> Void, at index: Int) throws {
         guard !element.isEmpty else { return }
-        let value = try JSONValue.parse(element)
+        let value: JSONValue
+        do { value = try JSONValue.parse(element) } catch { throw JSONError(kind: error.kind, text: error.text, position: offset + index) }
         element.removeAll(keepingCapacity: element.count < 1 << 20)
         count += 1
         try body(value)
     }
 
-    private func error(_ text: String) -> JSONError {
-        JSONError(kind: .syntax, text: text, position: offset)
+    private func error(_ text: String, at index: Int = 0) -> JSONError {
+        JSONError(kind: .syntax, text: text, position: offset + index)
     }
 }

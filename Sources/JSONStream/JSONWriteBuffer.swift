@@ -95,11 +95,13 @@ public struct JSONWriteBuffer: Sendable {
 
     private mutating func appendDump(of value: UnsafeMutablePointer<json_t>) {
         let needed = json_dumpb(value, nil, 0, dumpFlags)
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: needed))
-        let written = bytes.withUnsafeMutableBytes { raw in
-            json_dumpb(value, raw.baseAddress!.advanced(by: start).assumingMemoryBound(to: CChar.self), needed, dumpFlags)
+        guard needed > 0 else { return }
+        // Dumped into an array of its own, then copied whole: appending a generic sequence
+        // (`repeatElement`) would go byte by byte wherever the call is not specialised.
+        let dumped = [UInt8](unsafeUninitializedCapacity: needed) { buffer, count in
+            let start = UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            count = min(json_dumpb(value, start, needed, dumpFlags), needed)
         }
-        bytes.removeLast(needed - min(written, needed))
+        bytes.append(contentsOf: dumped)
     }
 }

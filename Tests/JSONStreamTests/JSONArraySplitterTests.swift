@@ -34,6 +34,11 @@ import Testing
             #expect(seen == expected, "cut at \(cut)")
             #expect(splitter.count == expected.count)
         }
+        var single = JSONArraySplitter(arrayKey: test.key)
+        var one: [JSONValue] = []
+        for byte in bytes { try single.feed([byte]) { one.append($0) } }
+        try single.finish()
+        #expect(one == expected, "one byte at a time")
     }
 
     /// A reply cut off mid-array is an error that says how many elements came.
