@@ -22,6 +22,12 @@ struct CancelCommand: AsyncParsableCommand {
             flight get --grace seconds, then are recorded failed ("may or may not have been \
             applied"); the sinks are flushed and the run exits 130/143. A second signal gives \
             up the requests in flight at once, writes every record in hand and exits.
+
+            --select takes the offers from the API instead of inputs: the filters of `list` \
+            choose them, the whole list is read and a plan printed before the first cancel, \
+            and more than --confirm-above offers need a "yes" on the terminal or --yes. \
+            Records name the source api:/user/offers?…; --dry-run --select shows the plan \
+            and records dry_run.
             """
     )
 
@@ -29,17 +35,26 @@ struct CancelCommand: AsyncParsableCommand {
     @OptionGroup(title: "API") var api: APIOptions
     @OptionGroup(title: "Behaviour") var behaviour: BehaviourOptions
     @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Select offers from the API") var selection: SelectOptions
+
+    func validate() throws {
+        if selection.select, !input.inputs.isEmpty {
+            throw ValidationError("--select takes the offers from the API: name no input (\(input.inputs.joined(separator: " ")))")
+        }
+    }
 
     func run() async throws {
         ignoreBrokenPipes()  // a closed stdout or exec pipe is an error to report, not death
         let console = Console()
-        if (input.inputs.isEmpty || input.inputs == ["-"]) && isatty(STDIN_FILENO) == 1 {
+        if !selection.select, input.inputs.isEmpty || input.inputs == ["-"], isatty(STDIN_FILENO) == 1 {
             console.say("offer-cancel: reading offer IDs from the terminal; end with Ctrl-D (see --help for files)")
         }
         // Everything is checked before anything on disk is created or truncated: inputs, the
         // resume log, every sink's target (claimed by identity), credentials, the client.
         var context = try await setUp(console) { try sinkContext(console) }
-        let source = try await setUp(console) { try openInputs(context.targets) }
+        let reading = try await setUp(console) { try inputOptions(context.targets) }
+        // --select lists its offers once the client exists; files are opened now.
+        let files: IDSource? = selection.select ? nil : try await setUp(console) { try IDSource.open(input.inputs, options: reading) }
         let recordLog = output.sinks.isEmpty && console.stdoutIsTerminal && !output.noRecords ? RunLog.named(at: .now()) : nil
         var hub = try await setUp(console) { try makeSinks(console, context: &context, recordLog: recordLog) }
         if !behaviour.dryRun, !output.noRecords, !hub.hasRecordKeeper {
@@ -50,7 +65,7 @@ struct CancelCommand: AsyncParsableCommand {
         // The market --mock starts stops with this command, whichever way it ends (deinit).
         let mock = api.mock ? try await setUp(console) { try MockMarketProcess() } : nil
         let baseURL = mock?.baseURL ?? api.baseURL
-        let client: MarketClient? = behaviour.dryRun ? nil : try await setUp(console) {
+        let client: MarketClient? = behaviour.dryRun && !selection.select ? nil : try await setUp(console) {
             try MarketClient(
                 baseURL: baseURL,
                 credentials: try api.credentials(),
@@ -62,7 +77,9 @@ struct CancelCommand: AsyncParsableCommand {
         // From here every way out shuts the client down first, then the market.
         let status: Int32
         do {
-            status = try await run(source: source, hub: &hub, client: client, baseURL: baseURL, recordLog: recordLog, console: console)
+            let source: IDSource
+            if let files { source = files } else { source = try await select(client: client!, options: reading, console: console) }
+            status = try await run(source: source, hub: &hub, client: behaviour.dryRun ? nil : client, baseURL: baseURL, recordLog: recordLog, console: console)
         } catch {
             await client?.shutdown()
             mock?.stop()
@@ -73,10 +90,21 @@ struct CancelCommand: AsyncParsableCommand {
         throw ExitCode(status)
     }
 
+    /// The offers `--select` chooses, listed whole, shown as a plan and confirmed, as the run's
+    /// input. Nothing is created or sent before this returns.
+    private func select(client: MarketClient, options: IDSourceOptions, console: Console) async throws -> IDSource {
+        let retry = RetryPolicy(maxAttempts: behaviour.maxAttempts, base: .milliseconds(500), cap: .milliseconds(behaviour.backoffCap),
+                                retryAfterCap: .milliseconds(Int64(behaviour.retryAfterCap * 1000)))
+        let chosen = try await selection.selection(client: client, retry: retry, console: console)
+        try selection.confirm(chosen, dryRun: behaviour.dryRun, console: console)
+        return try await setUp(console) { try IDSource.selected(chosen, options: options) }
+    }
+
     /// Opens the sinks, runs the pipeline, and says how it went. Returns the exit status.
     private func run(source: IDSource, hub: inout SinkHub, client: MarketClient?, baseURL: String, recordLog: String?, console: Console) async throws -> Int32 {
+        let inputs = selection.select ? [OfferSelection(query: try selection.filters.query()).source] : input.inputs.isEmpty ? ["-"] : input.inputs
         let info = RunInfo(
-            startedAt: .now(), inputs: input.inputs.isEmpty ? ["-"] : input.inputs, baseURL: baseURL,
+            startedAt: .now(), inputs: inputs, baseURL: baseURL,
             concurrency: behaviour.concurrency, dryRun: behaviour.dryRun, toolVersion: OfferCancelVersion.current
         )
         if output.verbose {
@@ -136,7 +164,7 @@ struct CancelCommand: AsyncParsableCommand {
     /// The command that finishes this run from its record log.
     private func resumeCommand(log: String?) -> String {
         let log = log ?? "LOG"
-        let inputs = input.inputs.isEmpty ? "-" : input.inputs.joined(separator: " ")
+        let inputs = selection.select ? selection.arguments.joined(separator: " ") : input.inputs.isEmpty ? "-" : input.inputs.joined(separator: " ")
         let hint = log == "LOG" ? " (LOG: the NDJSON records this run did write)" : ""
         let shard = input.shard.map { " --shard \($0)" } ?? ""
         return "offer-cancel --resume \(log) --sink ndjson:+\(log)\(shard) \(inputs)\(hint)"
@@ -155,7 +183,8 @@ struct CancelCommand: AsyncParsableCommand {
         }
     }
 
-    private func openInputs(_ targets: SinkTargets) throws -> IDSource {
+    /// How the inputs are read and judged; claims the inputs and the resume log as read.
+    private func inputOptions(_ targets: SinkTargets) throws -> IDSourceOptions {
         let validator: IDValidator
         do {
             validator = try IDValidator(pattern: input.idPattern)
@@ -173,7 +202,7 @@ struct CancelCommand: AsyncParsableCommand {
             targets.claimRead(log, as: .resumeLog)
         }
         for path in input.inputs { targets.claimRead(path, as: .input) }
-        return try IDSource.open(input.inputs, options: options)
+        return options
     }
 
     private func sinkContext(_ console: Console) throws -> SinkContext {

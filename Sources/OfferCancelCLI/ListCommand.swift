@@ -61,7 +61,7 @@ struct ListCommand: AsyncParsableCommand {
         var passedOver = 0
         let status: Int32
         do {
-            let listed = try await client.listOffers(query, attempts: maxAttempts) { offer in
+            let listed = try await client.listOffers(query, retry: RetryPolicy(maxAttempts: maxAttempts, base: .milliseconds(500))) { offer in
                 guard local.admits(offer) else { return passedOver += 1 }
                 try writer.write(offer)
             }

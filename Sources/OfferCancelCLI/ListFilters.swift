@@ -62,6 +62,25 @@ struct ListFilters: ParsableArguments {
         return query
     }
 
+    /// These filters as flags, the defaults left out (to print a command that lists the same).
+    var arguments: [String] {
+        var flags: [String] = []
+        func add(_ name: String, _ value: (any CustomStringConvertible)?) { if let value { flags += [name, "\(value)"] } }
+        add("--status", status == "READY" ? nil : status)
+        add("--type", type)
+        add("--contract", contract)
+        add("--relation", relation == "SELLER" ? nil : relation)
+        add("--external-user-id", externalUserId)
+        if includeSubUsers { flags.append("--include-sub-users") }
+        add("--sub-user", subUser)
+        add("--chain", chain)
+        add("--price-below", priceBelow)
+        add("--price-above", priceAbove)
+        add("--created-before", createdBefore)
+        add("--created-after", createdAfter)
+        return flags
+    }
+
     func localFilter() throws -> LocalOfferFilter {
         func time(_ text: String?, _ name: String) throws -> Timestamp? {
             guard let text else { return nil }
@@ -81,8 +100,11 @@ struct LocalOfferFilter {
     var createdBefore: Timestamp?
     var createdAfter: Timestamp?
 
+    /// Whether it admits every offer.
+    var isEmpty: Bool { chain == nil && priceBelow == nil && priceAbove == nil && createdBefore == nil && createdAfter == nil }
+
     func admits(_ offer: JSONValue) -> Bool {
-        if let chain, (offer.value(atPath: "nft.chain") ?? offer.value(atPath: "nft.contract.chain"))?.string?.uppercased() != chain { return false }
+        if let chain, ListedOffer.chain(offer)?.string?.uppercased() != chain { return false }
         if priceBelow != nil || priceAbove != nil {
             guard let price = offer["price"]?.number else { return false }
             if let priceBelow, !(price < priceBelow) { return false }

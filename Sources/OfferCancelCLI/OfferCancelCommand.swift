@@ -23,12 +23,14 @@ public struct OfferCancelCommand: AsyncParsableCommand {
             1 some record failed, 2 usage or configuration error, 3 aborted, 130/143 interrupted.
 
             Every option of the default command: offer-cancel cancel --help
-            Your offers from the API, to choose what to cancel: offer-cancel list --help
+            Your offers from the API, to choose what to cancel: offer-cancel list --help, \
+            or cancel what it lists in one run: offer-cancel --select [filters] (a plan first)
             What record logs say, merged across resumed runs and shards: offer-cancel report --help
             Examples:
               offer-cancel --mock samples/ids.txt
               ARKANE_TOKEN=… offer-cancel --sink csv:results.csv --sink summary ids.txt
               tail -n +2 export.csv | cut -d, -f3 | offer-cancel --sink ndjson:+log.ndjson -
+              offer-cancel --select --contract 0xA457… --dry-run --no-records
             """,
         version: OfferCancelVersion.current,
         subcommands: [CancelCommand.self, ListCommand.self, ReportCommand.self, SinksCommand.self],

@@ -1,6 +1,8 @@
+import CSVSink
 import JSONStream
+import OfferCancelKit
 
-/// Offers to stdout as NDJSON or CSV, in 64 KiB writes.
+/// Offers to stdout as NDJSON or CSV (the csv sink's RFC 4180 rows), in 64 KiB writes.
 struct OfferWriter {
     let csv: Bool
     private var buffer = JSONWriteBuffer()
@@ -12,14 +14,15 @@ struct OfferWriter {
 
     mutating func write(_ offer: JSONValue) throws {
         if csv {
+            var row: [UInt8] = []
             if !wroteHeader {
-                buffer.append(contentsOf: (Self.columns.joined(separator: ",") + "\n").utf8)
+                CSVSink.appendRow(Self.columns, to: &row)
                 wroteHeader = true
             }
-            let cells = [offer["id"], offer["status"], offer["type"], offer["price"], offer.value(atPath: "nft.chain"),
-                         offer.value(atPath: "nft.contract.address") ?? offer.value(atPath: "nft.address"),
-                         offer.value(atPath: "nft.id"), offer.value(atPath: "nft.name"), offer["createdOn"]]
-            buffer.append(contentsOf: (cells.map { Self.cell($0?.scalarText ?? "") }.joined(separator: ",") + "\n").utf8)
+            let cells = [offer["id"], offer["status"], offer["type"], offer["price"], ListedOffer.chain(offer),
+                         ListedOffer.contract(offer), offer.value(atPath: "nft.id"), offer.value(atPath: "nft.name"), offer["createdOn"]]
+            CSVSink.appendRow(cells.map { $0?.scalarText ?? "" }, to: &row)
+            buffer.append(contentsOf: row)
         } else {
             buffer.append(offer)
             buffer.append(0x0A)
@@ -30,10 +33,5 @@ struct OfferWriter {
     mutating func flush() throws {
         try StandardOutput.write(buffer.bytes)
         buffer = JSONWriteBuffer()
-    }
-
-    /// RFC 4180: quoted when it holds a comma, quote or line break.
-    static func cell(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + text.replacing("\"", with: "\"\"") + "\"" : text
     }
 }

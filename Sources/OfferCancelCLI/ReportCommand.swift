@@ -52,9 +52,11 @@ struct ReportCommand: ParsableCommand {
             FileHandle.standardError.write(Data("offer-cancel: error: no record in \(logs.joined(separator: ", ")) (\(report.tornLines) lines that are not records): report reads the NDJSON logs of --sink ndjson:…\n".utf8))
             throw ExitCode(2)
         }
+        // Counted once (a walk over every item), for the page and the summary both.
+        let statistics = html != nil || !failed ? report.statistics : nil
         if let html {
             do {
-                try Data(Array(HTMLReport.render(report, logs: logs).utf8)).write(to: URL(fileURLWithPath: html), options: .atomic)
+                try Data(Array(HTMLReport.render(report, statistics: statistics, logs: logs).utf8)).write(to: URL(fileURLWithPath: html), options: .atomic)
             } catch {
                 FileHandle.standardError.write(Data("offer-cancel: error: cannot write \(html): \(error.localizedDescription)\n".utf8))
                 throw ExitCode(2)
@@ -67,7 +69,7 @@ struct ReportCommand: ParsableCommand {
         } else {
             let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
                 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
-            output = ReportSummary.render(report, format: ReportSummary.Format(rawValue: format)!, color: color)
+            output = ReportSummary.render(report, statistics: statistics, format: ReportSummary.Format(rawValue: format)!, color: color)
         }
         do { try StandardOutput.write(Array(output.utf8)) } catch {
             FileHandle.standardError.write(Data("offer-cancel: error: writing the report to stdout: \(error)\n".utf8))

@@ -9,9 +9,10 @@ import OfferCancelKit
 /// that opens from disk and prints. Charts aggregate per time slot (``TimeSeries``), so a
 /// million records draw as fast as a thousand.
 public enum HTMLReport {
-    /// The page for `report`; `logs` are the paths as given, for the retry command.
-    public static func render(_ report: LogReport, logs: [String]) -> String {
-        let statistics = report.statistics
+    /// The page for `report`; `logs` are the paths as given, for the retry command;
+    /// `statistics` is `report.statistics` when its caller has it already (it walks every item).
+    public static func render(_ report: LogReport, statistics: RunStatistics? = nil, logs: [String]) -> String {
+        let statistics = statistics ?? report.statistics
         let timeline = report.series.timeline
         var body = header(report, statistics: statistics)
         body += outcomes(statistics)

@@ -9,8 +9,10 @@ public enum ReportSummary {
         case text, json, markdown
     }
 
-    public static func render(_ report: LogReport, format: Format, color: Bool = false) -> String {
-        let statistics = report.statistics
+    /// The summary of `report`; `statistics` is `report.statistics` when its caller has it already
+    /// (it walks every item).
+    public static func render(_ report: LogReport, statistics: RunStatistics? = nil, format: Format, color: Bool = false) -> String {
+        let statistics = statistics ?? report.statistics
         let summary = report.summary(of: statistics)
         switch format {
         case .text:

@@ -67,7 +67,7 @@ struct ArkaneMock: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve HTTPS with a fresh CA and a certificate it signs, written to this folder (ca.pem is the CA to trust: offer-cancel --cacert FOLDER/ca.pem). Needs the openssl command.", valueName: "folder")) var tlsSelfSigned: String?
     @Option(help: "With --tls-self-signed: the names and addresses the certificate is issued for, comma-separated.") var tlsHosts = "localhost,127.0.0.1,::1"
     @Flag(help: "With TLS: offer HTTP/2 as well as HTTP/1.1 (by ALPN).") var http2 = false
-    @Flag(help: "The market offer-cancel --mock starts: --mixed, 2 ms latency with up to 8 ms jitter, 3% 503 and 1% 429 (Retry-After 1). The fate, fault and latency options are ignored.") var demo = false
+    @Flag(help: "The market offer-cancel --mock starts: --mixed, 2 ms latency with up to 8 ms jitter, 3% 503 and 1% 429 (Retry-After 1). The fate, fault and latency options are ignored. Without --seed-offers it lists 1,000 offers over 3 contracts, statuses mixed.") var demo = false
     @Flag(help: "Stop when standard input reaches its end: a parent that starts the market holding a pipe to it stops it by exiting, however it exits.") var stopAtEndOfInput = false
 
     /// `--rate-limit` in requests per second.
@@ -125,11 +125,13 @@ struct ArkaneMock: AsyncParsableCommand {
         if let fixture {
             configuration.offers = try MockOffer.fixture(path: fixture, defaultOwner: configuration.ownerID)
         }
+        // The demo market has offers to list (the same ones in every run: the seed is fixed).
+        let (seedOffers, contracts, mixedOffers) = demo && seedOffers == 0 ? (1_000, max(contracts, 3), true) : (seedOffers, contracts, mixed)
         configuration.contracts = max(1, contracts)
         configuration.listChunk = max(1, listChunk)
         configuration.listCutAfter = listCutAfter
-        if let count = subUsers ?? (mixed ? 3 : nil), count > 0 { configuration.subUsers = SubUser.seeded(count) }
-        configuration.offers += MockOffer.seeded(count: seedOffers, ownerID: configuration.ownerID, seed: seed, mixed: mixed, subUsers: configuration.subUsers)
+        if let count = subUsers ?? (mixedOffers ? 3 : nil), count > 0 { configuration.subUsers = SubUser.seeded(count) }
+        configuration.offers += MockOffer.seeded(count: seedOffers, ownerID: configuration.ownerID, seed: seed, mixed: mixedOffers, subUsers: configuration.subUsers)
         if let tlsCert, let tlsKey {
             configuration.tls = .init(certificateChain: tlsCert, privateKey: tlsKey, http2: http2)
         } else if let folder = tlsSelfSigned {

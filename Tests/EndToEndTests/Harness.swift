@@ -42,6 +42,46 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// The first line a server prints on `pipe` ("listening on http://127.0.0.1:PORT"); `nil`
+/// when it exits first.
+func readyLine(_ pipe: Pipe) -> String? {
+    var line = Data()
+    while !line.contains(0x0A) {
+        let chunk = pipe.fileHandleForReading.availableData
+        guard !chunk.isEmpty else { return nil }
+        line.append(chunk)
+    }
+    return String(decoding: line, as: UTF8.self)
+}
+
+/// A market written in Python under `Tests/Fixtures/` (replies arkane-mock would never send),
+/// on a free loopback port; it prints "… http://127.0.0.1:PORT" and serves until killed.
+final class PythonMarket {
+    let process = Process()
+    let baseURL: String
+
+    init(_ script: String, arguments: [String] = []) throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/\(script)").path
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", fixture] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        guard let line = readyLine(out) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw HarnessError("\(script) did not start")
+        }
+        baseURL = line.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+    }
+
+    // SIGKILL: a child started from a test thread inherits its blocked signals, SIGTERM among them.
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
 /// `arkane-mock` as a child process on a free loopback port.
 final class MockProcess {
     let process = Process()
@@ -56,13 +96,7 @@ final class MockProcess {
         process.standardOutput = stdout
         try process.run()
         // The ready line: "listening on http://127.0.0.1:PORT".
-        var line = Data()
-        while !line.contains(0x0A) {
-            let chunk = stdout.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw HarnessError("arkane-mock exited before it was ready") }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        guard let text = readyLine(stdout) else { throw HarnessError("arkane-mock exited before it was ready") }
         guard let portText = text.split(separator: ":").last?.prefix(while: \.isNumber), let port = Int(portText) else {
             throw HarnessError("unexpected ready line: \(text)")
         }

@@ -48,23 +48,8 @@ extension EndToEnd {
         /// Retry-After inf and 1e20, negative, a 5 MB body, 200 junk headers: each a record's
         /// retry, never a trap; the last answer is the API's and is recorded.
         @Test func hostileRepliesAreRetriedNotFatal() throws {
-            let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("Fixtures/hostile_market.py").path
-            let server = Process()
-            server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            server.arguments = ["python3", fixture]
-            let out = Pipe()
-            server.standardOutput = out
-            try server.run()
-            // SIGKILL: a child started from a test thread inherits its blocked signals, SIGTERM among them.
-            defer { kill(server.processIdentifier, SIGKILL) }
-            var line = Data()
-            while !line.contains(0x0A) {
-                let chunk = out.fileHandleForReading.availableData
-                guard !chunk.isEmpty else { throw HarnessError("the hostile market did not start") }
-                line.append(chunk)
-            }
-            let url = String(decoding: line, as: UTF8.self).split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+            let server = try PythonMarket("hostile_market.py")
+            let url = server.baseURL
             let ids = try IDFile(count: 8)
             let run = try CancelRun.run(["--base-url", url, "--max-attempts", "8", "--retry-after-cap", "0.05", "--backoff-base", "10", "--probe", "0",
                                          "--sink", "ndjson:-", ids.path])
@@ -73,6 +58,7 @@ extension EndToEnd {
             #expect(records.count == 8)
             #expect(records.allSatisfy { $0["outcome"]?.string == "cancelled" && $0["attempts"]?.integer == 6 })
             #expect(records.allSatisfy { $0["nftId"]?.string == String(repeating: "1", count: 78) })
+            withExtendedLifetime(server) {}
         }
     }
 }

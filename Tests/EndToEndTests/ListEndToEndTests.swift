@@ -10,9 +10,9 @@ extension EndToEnd {
         let scratch: Scratch
         init() throws { scratch = try Scratch() }
 
-        /// Offers enough for every filter to select some; few enough that a sanitized market
-        /// renders each list in seconds.
-        static let seeded = ["--seed-offers", "1500", "--contracts", "4", "--mixed"]
+        /// The issue's market: 20,000 offers over four contracts, statuses mixed, a share owned by
+        /// sub-users. A sanitized run (ten times slower) seeds 4,000.
+        static let seeded = ["--seed-offers", Sanitizer.isActive ? "4000" : "20000", "--contracts", "4", "--mixed"]
 
         /// The offers the market itself lists for `query`, asked directly.
         static func listed(by market: MockProcess, _ query: String) async throws -> [JSONValue] {
@@ -68,7 +68,7 @@ extension EndToEnd {
             let none = try CancelRun.run(["list", "--base-url", market.baseURL, "--created-after", "2030-01-01T00:00:00Z"])
             #expect(none.status == 0 && none.stdout.isEmpty)
             let csv = try CancelRun.run(["list", "--base-url", market.baseURL, "--chain", "BSC", "--output", "csv"])
-            let rows = String(decoding: csv.stdout, as: UTF8.self).split(separator: "\n")
+            let rows = String(decoding: csv.stdout, as: UTF8.self).split(whereSeparator: \.isNewline)
             #expect(rows.first == "id,status,type,price,chain,contract,nftId,nftName,createdOn")
             #expect(rows.count == all.filter { $0.value(atPath: "nft.chain")?.string == "BSC" }.count + 1)
         }
@@ -106,12 +106,53 @@ extension EndToEnd {
             (["list", "--relation", "OWNER"], "--relation must be SELLER, BUYER or BIDDER"),
             (["list", "--created-before", "yesterday"], "--created-before yesterday: expected an RFC 3339 time"),
             (["list", "--output", "xml"], "--output must be ndjson or csv"),
+            (["--select", "ids.txt"], "--select takes the offers from the API: name no input"),
+            (["--contract", "0xabc", "ids.txt"], "the list filters (--status, --contract, --chain, …) choose offers for --select"),
+            (["--yes", "ids.txt"], "--yes answers the question --select asks"),
+            (["--select", "--confirm-above=-1"], "--confirm-above must not be negative"),
+            (["--select", "--status", "DONE"], "--status DONE: expected a comma-separated list"),
         ])
         func misuseIsOneLineAndExit2(arguments: [String], message: String) throws {
             let run = try CancelRun.run(arguments)
             #expect(run.status == 2)
             #expect(run.stderr.contains(message), "\(run.stderr)")
             #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+        }
+
+        /// `list | head` ends as a filter does: by SIGPIPE (141), quietly.
+        @Test func aReaderThatLeavesEndsTheListQuietly() throws {
+            let market = try MockProcess(Self.seeded)
+            let status = scratch.file("status")
+            let run = try shell("offer-cancel list --base-url \(market.baseURL) --include-sub-users | head -1 > /dev/null; echo ${PIPESTATUS[0]} > '\(status)'")
+            #expect(run.status == 0)
+            #expect(try String(contentsOfFile: status, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "141")
+            #expect(run.stderr.isEmpty, "\(run.stderr)")
+        }
+
+        /// Replies no real API should send, served byte for byte: never a crash, never a silent
+        /// short list — one line, exit 1 for `list`; exit 3 and nothing cancelled for `--select`.
+        @Test(arguments: [
+            (#"{"success":true,"result":[{"id":"a"},{"id":"b"},{"id""#, "the list stopped after 2 offers"),
+            ("<html><body>502 Bad Gateway</body></html>", "listing failed"),
+            (#"{"success":true,"result":"none"}"#, #"no "result" array"#),
+            (#"{"success":false,"errors":[{"code":"x","message":"y"}]}"#, #"no "result" array"#),
+            (#"{"success":true,"result":["# + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "]}", "listing failed"),
+            (#"{"success":true,"result":[{"id":"a"}]}}}"#, "the list stopped after 1 offers"),
+        ])
+        func aHostileReplyIsOneLineNeverACrash(body: String, message: String) throws {
+            let reply = scratch.file("reply.json")
+            try Data(body.utf8).write(to: URL(fileURLWithPath: reply))
+            let server = try PythonMarket("static_reply.py", arguments: [reply])
+            let list = try CancelRun.run(["list", "--base-url", server.baseURL])
+            #expect(list.status == 1, "\(list.stderr)")
+            #expect(list.stderr.contains(message), "\(list.stderr)")
+            #expect(list.stderr.split(separator: "\n").count == 1, "\(list.stderr)")
+            let log = scratch.file("hostile.ndjson")
+            let select = try CancelRun.run(["--select", "--yes", "--base-url", server.baseURL, "--sink", "ndjson:\(log)"])
+            #expect(select.status == 3, "\(select.stderr)")
+            #expect(select.stderr.contains("nothing was cancelled"), "\(select.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: log))
+            withExtendedLifetime(server) {}
         }
 
         @Test func aRefusedTokenIsExit3() throws {

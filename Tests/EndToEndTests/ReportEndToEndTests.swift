@@ -51,6 +51,35 @@ extension EndToEnd {
             #expect(report["unsettled"]?.integer == 0)
         }
 
+        /// A full disk: the page is one line and exit 2 with nothing half-written left; the summary
+        /// to stdout is one line and exit 1.
+        @Test func aFullDiskIsOneLineAndLeavesNoHalfPage() throws {
+            guard let disk = SmallFilesystem(kilobytes: 16) else {
+                print("skipped: cannot mount a tmpfs here (needs root)")
+                return
+            }
+            let market = try MockProcess(["--mixed"])
+            let ids = try IDFile(count: 300)
+            let log = scratch.file("run.ndjson")
+            _ = try CancelRun.run(["--base-url", market.baseURL, "-q", "--sink", "ndjson:\(log)", ids.path])
+            // 12 of the 16 KiB filled: the page (CSS, charts, tables) does not fit in the rest.
+            let filler = disk.file("filler")
+            _ = try shell("head -c 12288 /dev/zero > '\(filler)'")
+            let page = disk.file("report.html")
+            let html = try CancelRun.run(["report", log, "--html", page])
+            #expect(html.status == 2, "\(html.stderr)")
+            #expect(html.stderr.contains("cannot write \(page)"), "\(html.stderr)")
+            #expect(html.stderr.split(separator: "\n").count == 1, "\(html.stderr)")
+            let left = try FileManager.default.contentsOfDirectory(atPath: disk.path)
+            #expect(left == ["filler"], "nothing half-written: \(left)")
+            _ = try shell("head -c 16384 /dev/zero > '\(filler)' 2>/dev/null")
+            let out = disk.file("summary.json")
+            let summary = try shell("offer-cancel report '\(log)' --format json > '\(out)'")
+            #expect(summary.status == 1, "\(summary.stderr)")
+            #expect(summary.stderr.contains("writing the report to stdout"), "\(summary.stderr)")
+            #expect(summary.stderr.split(separator: "\n").count == 1, "\(summary.stderr)")
+        }
+
         /// `--failed` lists what is not settled; fed back, those offers settle.
         @Test func failedOffersFedBackAreResolved() throws {
             let market = try MockProcess(["--fault-500", "0.3"])

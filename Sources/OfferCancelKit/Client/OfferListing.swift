@@ -51,17 +51,18 @@ public struct OfferListError: Error, CustomStringConvertible, Sendable {
 extension MarketClient {
     /// Lists offers, handing each to `body` as soon as the reply's bytes hold it whole; the
     /// array is never held. A reply that fails before its first offer (429, 5xx, a network
-    /// error) is asked for again, up to `attempts` times, after `backoff` (doubling); once
-    /// offers were handed out, a reply cut short is an error that says how many.
+    /// error) is asked for again as `retry` says — full jitter, `Retry-After` honoured up to
+    /// its cap — for `retry.maxAttempts` requests at most; once offers were handed out, a
+    /// reply cut short is an error that says how many.
     /// - Returns: how many offers were listed.
     /// - Throws: ``OfferListError``, or what `body` threw (the list stops there).
-    public func listOffers(_ query: OfferListQuery, attempts: Int = 5, backoff: Duration = .milliseconds(500),
+    public func listOffers(_ query: OfferListQuery, retry: RetryPolicy = RetryPolicy(base: .milliseconds(500)),
                            _ body: (JSONValue) throws -> Void) async throws -> Int {
         var attempt = 0
-        var wait = backoff
         while true {
             attempt += 1
             var splitter = JSONArraySplitter()
+            var retryAfter: Duration?
             do {
                 let token = try await tokens.token()
                 var request = HTTPClientRequest(url: baseURL + query.pathAndQuery)
@@ -76,8 +77,9 @@ extension MarketClient {
                     let detail = text.flatMap { try? JSONValue.parse(Array($0.readableBytesView)) }?.value(atPath: "errors.0.message")?.string
                     let reason = "HTTP \(status)" + (detail.map { ": \($0)" } ?? "")
                     if status == 401 || status == 403 { throw OfferListError(listed: 0, reason: reason, cannotList: true) }
-                    if status == 429 || status >= 500, attempt < attempts { throw Retry(reason: reason) }
-                    throw OfferListError(listed: 0, reason: reason, cannotList: false)
+                    guard RetryPolicy.isRetryable(status: status) else { throw OfferListError(listed: 0, reason: reason, cannotList: false) }
+                    retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
+                    throw Retry(reason: reason)
                 }
                 for try await chunk in response.body {
                     try splitter.feed(chunk.readableBytesView) { offer in
@@ -90,21 +92,18 @@ extension MarketClient {
                 throw error
             } catch let consumer as ConsumerError {
                 throw consumer.error
-            } catch is Retry where splitter.count == 0 {
-                try? await Task.sleep(for: wait)
-                wait *= 2
             } catch {
                 if let refusal = TLSRefusal(error) { throw OfferListError(listed: splitter.count, reason: refusal.description, cannotList: true) }
                 if error is CredentialsRejected || error is TokenUnavailable {
                     throw OfferListError(listed: 0, reason: "\(error)", cannotList: true)
                 }
-                let reason = error is JSONError ? "\((error as! JSONError).text)" : Self.describe(error)
-                if splitter.count == 0, attempt < attempts, !(error is JSONError) {
-                    try? await Task.sleep(for: wait)
-                    wait *= 2
-                    continue
+                let reason = (error as? Retry)?.reason ?? (error as? JSONError)?.text ?? Self.describe(error)
+                // Only a list not yet begun is asked for again; a broken document is not retried.
+                guard splitter.count == 0, !(error is JSONError),
+                      let wait = retry.delay(after: attempt, retryAfter: retryAfter, unit: Double.random(in: 0..<1)) else {
+                    throw OfferListError(listed: splitter.count, reason: reason, cannotList: false)
                 }
-                throw OfferListError(listed: splitter.count, reason: reason, cannotList: false)
+                try? await Task.sleep(for: wait)
             }
         }
     }

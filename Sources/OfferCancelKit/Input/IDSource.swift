@@ -74,6 +74,13 @@ public final class IDSource: AsyncSequence, Sendable {
         return IDSource(reader: InputReader(inputs: inputs, options: options, wake: wake, matchBySeq: matchBySeq))
     }
 
+    /// The offers `cancel --select` chose, as the items of one input named
+    /// ``OfferSelection/source``. `--resume` matches them by ID only: a list is not a file
+    /// whose items keep their places from run to run.
+    public static func selected(_ selection: OfferSelection, options: IDSourceOptions) throws(InputError) -> IDSource {
+        IDSource(reader: InputReader(inputs: [(selection.source, SelectionDecoder(selection))], options: options, wake: try WakePipe(), matchBySeq: false))
+    }
+
     private static func openInput(_ path: String, stdin: Int32) throws(InputError) -> ByteInput {
         if path == "-" { return ByteInput(fileDescriptor: stdin, closeOnDeinit: false) }
         var info = stat()

@@ -62,8 +62,9 @@ public struct CSVSink: OfferSink {
         try await output.write(row)
     }
 
-    /// One row: the fields, comma-separated, then CRLF.
-    static func appendRow(_ fields: [String], to row: inout [UInt8]) {
+    /// Appends one RFC 4180 row to `row`: the fields, comma-separated and quoted where
+    /// needed, then CRLF. Anything that writes CSV for people (`list --output csv`) uses it.
+    public static func appendRow(_ fields: [String], to row: inout [UInt8]) {
         for (index, field) in fields.enumerated() {
             if index > 0 { row.append(UInt8(ascii: ",")) }
             appendField(field, to: &row)
