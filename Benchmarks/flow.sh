@@ -5,17 +5,21 @@
 # tables; BENCHMARKS.md quotes them.
 #
 #   Benchmarks/flow.sh [IDS] [LIMIT] [BURST] [PENALTY]     (defaults: 20000 300 50 10)
-#   FLOW_SECTIONS="limited halved open" (the default: all three) runs only those tables.
+#   FLOW_SECTIONS="limited halved open noise overload noisy-limit" (the default: all) runs
+#   only those tables.
 #
 # "ideal" is IDS / LIMIT seconds; "429 share" and "lock-outs" are the gateway's counts;
 # "not cancelled" is IDS less the cancels the market applied. Then the same with the limit
 # halved a third of the way in (POST /__mock/config), and a run with no limit at all
-# (adaptive defaults against --fixed-concurrency -c 64, same market).
+# (adaptive defaults against --fixed-concurrency -c 64, same market). Then noise: random 429s
+# and 503s at 20 ms latency (a limit is not there; the defaults must not slow down); overload:
+# a market that answers 503 past K requests in flight (ideal K / latency); and noise on top of
+# the limit (2 % random 503s behind the same gateway).
 ids=${1:-20000}
 limit=${2:-300}
 burst=${3:-50}
 penalty=${4:-10}
-sections=${FLOW_SECTIONS:-limited halved open}
+sections=${FLOW_SECTIONS:-limited halved open noise overload noisy-limit}
 source "$(dirname "$0")/common.sh"
 
 "$bin/arkane-mock" --port 0 --rate-limit "$limit/s" --burst "$burst" --penalty "$penalty" > "$work/mock.out" &
@@ -115,4 +119,57 @@ for flags in "" "--fixed-concurrency -c 64"; do
     seconds=$(seconds_of "$start")
     awk -v name="offer-cancel ${flags:-(defaults)}" -v s="$seconds" -v n="$ids" 'BEGIN { printf "| %s | %.1f s | %.0f |\n", name, s, n / s }'
 done
+fi
+
+# another_mock FLAGS...: starts one more arkane-mock; sets $other to its base URL.
+another_mock() {
+    local out="$work/other-$RANDOM.out"
+    "$bin/arkane-mock" --port 0 "$@" > "$out" &
+    others+=($!)
+    until grep -q listening "$out" 2>/dev/null; do sleep 0.1; done
+    other=$(sed 's/.*listening on //' "$out")
+}
+others=()
+trap 'kill $mock $open "${others[@]}" 2>/dev/null || true; cleanup' EXIT
+
+# side_by_side NAME BASE: the defaults and --fixed-concurrency against one market, one row each,
+# with the defaults' share of the fixed run's requests/s and the market's 429/503 counts.
+side_by_side() {
+    local name=$1 url=$2 flags seconds fixed_rate="" rate stats
+    for flags in "--fixed-concurrency -c 64" ""; do
+        curl -s -X POST "$url/__mock/reset" > /dev/null
+        start=$(date +%s.%N)
+        # shellcheck disable=SC2086
+        ARKANE_TOKEN=mock-token "$bin/offer-cancel" --base-url "$url" -q --no-records $flags "$work/ids.txt" < /dev/null || true
+        seconds=$(seconds_of "$start")
+        stats=$(curl -s "$url/__mock/stats")
+        rate=$(awk -v s="$seconds" -v n="$ids" 'BEGIN { printf "%.0f", n / s }')
+        [ -n "$fixed_rate" ] || fixed_rate=$rate
+        awk -v name="$name, offer-cancel ${flags:-(defaults)}" -v s="$seconds" -v r="$rate" -v f="$fixed_rate" \
+            -v c="$(jq '.cancelReplies.cancelled // 0' <<< "$stats")" -v n="$ids" \
+            -v t="$(jq '[.faults["429"] // 0, .faults["503"] // 0, .gateway.rejected // 0, .gateway.overCapacity // 0] | add' <<< "$stats")" \
+            'BEGIN { printf "| %s | %.1f s | %d | %.2f | %d | %d |\n", name, s, r, r / f, t, n - c }'
+    done
+}
+
+if [[ " $sections " == *" noise "* || " $sections " == *" overload "* || " $sections " == *" noisy-limit "* ]]; then
+echo
+echo "Noise, overload and noise on a limit: $ids IDs; \"of fixed\" is requests/s ÷ --fixed-concurrency's"
+echo
+echo "| market, run | time | requests/s | of fixed | 429+503 answered | not cancelled |"
+echo "|---|---:|---:|---:|---:|---:|"
+fi
+if [[ " $sections " == *" noise "* ]]; then
+    another_mock --latency-ms 20 --fault-429 0.01 --fault-503 0.02
+    side_by_side "1 % 429 + 2 % 503 at random" "$other"
+    another_mock --latency-ms 20 --fault-503 0.05
+    side_by_side "5 % 503 at random" "$other"
+fi
+if [[ " $sections " == *" overload "* ]]; then
+    another_mock --latency-ms 20 --capacity 32
+    side_by_side "503 past 32 in flight (ideal $((32 * 1000 / 20))/s)" "$other"
+fi
+if [[ " $sections " == *" noisy-limit "* ]]; then
+    another_mock --rate-limit "$limit/s" --burst "$burst" --penalty "$penalty" --fault-503 0.02
+    side_by_side "$limit/s gateway + 2 % 503 at random (ideal ${limit}/s)" "$other"
 fi

@@ -92,7 +92,7 @@ struct BehaviourOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Requests per second (N, N/s) or per minute (N/m) at most, across the run: a hard ceiling over the rate learned from 429s.", valueName: "rate"))
     var rate: String?
 
-    @Flag(help: "Keep exactly -c requests in flight: no adaptive concurrency or rate, no run-wide pause after a 429, no retry budget or circuit breaker (each request backs off on its own).")
+    @Flag(help: "The first release's flow control: exactly -c requests in flight, no adaptive concurrency or rate, no run-wide pause, no retry budget or circuit breaker (each request backs off on its own). The defaults already tell random 429s/503s from a limit.")
     var fixedConcurrency = false
 
     @Option(help: ArgumentHelp("Seconds to wait for a reply before it counts as a timeout.", valueName: "seconds"))

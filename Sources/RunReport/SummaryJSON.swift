@@ -44,9 +44,13 @@ public enum SummaryJSON {
         .object([
             ("throttled", .integer(Int64(flow.throttled))),
             ("overloaded", .integer(Int64(flow.overloaded))),
+            ("episodes", .integer(Int64(flow.episodes))),
             ("pauses", .integer(Int64(flow.pauses))),
+            ("isolated", .integer(Int64(flow.isolated))),
             ("pausedSeconds", .real(flow.paused.seconds)),
             ("learnedRate", flow.learnedRate.map(JSONValue.real) ?? .null),
+            ("rateCeiling", flow.rateCeiling.map(JSONValue.real) ?? .null),
+            ("noiseFloor", .real(flow.noiseFloor)),
             ("concurrencyLimit", .integer(Int64(flow.concurrencyLimit))),
             ("retryBudgetRefused", .integer(Int64(flow.budgetExhausted))),
             ("breakerTrips", .integer(Int64(flow.breakerTrips))),

@@ -51,16 +51,27 @@ public enum SummaryText {
         { code, text in color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
     }
 
-    /// 429s and pauses, what the run learned, and what it refused.
+    /// 429s, throttling episodes apart from isolated 429/503s, what the run learned, and what
+    /// it refused.
     static func flowLine(_ flow: FlowStatistics, requests: Int) -> String {
         var parts = ["429 ×\(flow.throttled)" + (requests > 0 ? " (\(format(100 * Double(flow.throttled) / Double(requests), digits: 1)) %)" : "")]
         if flow.overloaded > 0 { parts.append("503 ×\(flow.overloaded)") }
-        parts.append("\(flow.pauses) pauses (\(format(flow.paused.seconds, digits: 1)) s)")
-        parts.append("rate " + (flow.learnedRate.map { "learned \(format($0, digits: 1))/s" } ?? "unpaced"))
+        parts.append("\(flow.episodes) throttling episodes (\(flow.pauses) run-wide pauses, \(format(flow.paused.seconds, digits: 1)) s)")
+        if flow.isolated > 0 { parts.append("\(flow.isolated) isolated 429/503 retried alone") }
+        parts.append(rateText(flow))
         parts.append("concurrency limit \(flow.concurrencyLimit)")
         if flow.budgetExhausted > 0 { parts.append("retry budget refused \(flow.budgetExhausted)") }
         if flow.breakerTrips > 0 { parts.append("circuit breaker opened \(flow.breakerTrips)×") }
         return parts.joined(separator: ", ")
+    }
+
+    /// The pace: a limit found, the `--rate` ceiling, or none.
+    static func rateText(_ flow: FlowStatistics) -> String {
+        let ceiling = flow.rateCeiling.map { "ceiling \(format($0, digits: 1))/s (--rate)" }
+        if let learned = flow.learnedRate {
+            return "limit found: rate \(format(learned, digits: 1))/s" + (ceiling.map { ", \($0)" } ?? "")
+        }
+        return "rate " + (ceiling ?? "unpaced (no limit found)")
     }
 
     public static func percentiles(_ values: RunStatistics.Percentiles) -> String {

@@ -64,6 +64,29 @@ extension EndToEnd {
             #expect((summary["flow"]?["perSecond"]?.count ?? 0) >= 5, "a per-second series")
         }
 
+        /// Random 429s and 503s at a flat share are noise: each is retried on its own, and the
+        /// run neither pauses nor paces nor narrows (the first release paused the whole run on
+        /// every one, and ran 25 times slower than `--fixed-concurrency`).
+        @Test(arguments: [["--fault-429", "0.01", "--fault-503", "0.02"], ["--fault-503", "0.05"]])
+        func randomThrottlesAreNoiseNotALimit(faults: [String]) async throws {
+            let market = try MockProcess(["--latency-ms", "20", "--seed", "5"] + faults)
+            let ids = try IDFile(count: 2_000)
+            let summaryPath = NSTemporaryDirectory() + "summary-\(UUID().uuidString).json"
+            defer { try? FileManager.default.removeItem(atPath: summaryPath) }
+            let run = try CancelRun.run(["--base-url", market.baseURL, "-q", "--sink", "ndjson:-", "--sink", "summary-json:\(summaryPath)", ids.path])
+            #expect(outcomeCounts(try run.records()) == ["cancelled": 2_000])
+            #expect(run.status == 0)
+            let flow = try #require(try JSONValue.parse(String(contentsOfFile: summaryPath, encoding: .utf8))["flow"])
+            let throttled = (flow["throttled"]?.integer ?? 0) + (flow["overloaded"]?.integer ?? 0)
+            #expect(throttled > 20, "the market did answer 429/503 at random: \(throttled)")
+            #expect(flow["pauses"]?.integer == 0, "no run-wide pause")
+            #expect((flow["episodes"]?.integer ?? 99) <= 1, "noise is not congestion: \(flow["episodes"]?.integer ?? -1) episodes")
+            #expect((flow["isolated"]?.integer ?? 0) >= throttled - 10, "each retried on its own")
+            #expect(flow["learnedRate"]?.kind == .null, "no rate was learned from noise")
+            let most = try #require(try await market.stats()["maxInFlight"]?.integer)
+            #expect(most >= 48, "the concurrency limit stayed near -c 64: \(most) in flight at most")
+        }
+
         @Test func overCapacityIsFoundWithoutFailingAnOffer() async throws {
             let market = try MockProcess(["--capacity", "4", "--latency-ms", "20"])
             let ids = try IDFile(count: 800)

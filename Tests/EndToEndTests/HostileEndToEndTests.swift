@@ -46,13 +46,15 @@ extension EndToEnd {
         }
 
         /// Retry-After inf and 1e20, negative, a 5 MB body, 200 junk headers: each a record's
-        /// retry, never a trap; the last answer is the API's and is recorded.
+        /// retry, never a trap; the last answer is the API's and is recorded. Five failures
+        /// per offer are five times the load: under the defaults the retry budget would rightly
+        /// refuse them, so the replies are tested with `--fixed-concurrency` (no budget).
         @Test func hostileRepliesAreRetriedNotFatal() throws {
             let server = try PythonMarket("hostile_market.py")
             let url = server.baseURL
             let ids = try IDFile(count: 8)
-            let run = try CancelRun.run(["--base-url", url, "--max-attempts", "8", "--retry-after-cap", "0.05", "--backoff-base", "10", "--probe", "0",
-                                         "--sink", "ndjson:-", ids.path])
+            let run = try CancelRun.run(["--base-url", url, "--fixed-concurrency", "--max-attempts", "8", "--retry-after-cap", "0.05", "--backoff-base", "10",
+                                         "--probe", "0", "--sink", "ndjson:-", ids.path])
             #expect(run.status == 0, "\(run.stderr)")
             let records = try run.records()
             #expect(records.count == 8)

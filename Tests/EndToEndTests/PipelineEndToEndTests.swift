@@ -68,7 +68,8 @@ extension EndToEnd {
         @Test(arguments: [1, 7, 24])
         func inFlightNeverExceedsConcurrency(concurrency: Int) async throws {
             let market = try MockProcess(["--latency-ms", "100"])
-            let ids = try IDFile(count: 300)
+            // Forty round trips of the pool and more: enough for the pool to fill, 6 s at -c 1 (30 s with 300).
+            let ids = try IDFile(count: 40 * concurrency + 20)
             let run = try CancelRun.run(["--base-url", market.baseURL, "-c", String(concurrency), "-q", ids.path])
             #expect(run.status == 0)
             let most = try #require(try await market.stats()["maxInFlight"]?.integer)

@@ -41,16 +41,33 @@ import Testing
         #expect(governor.statistics.concurrencyLimit == 20)
     }
 
+    /// Sends and releases one request at a time at `now` with `signal` until the governor
+    /// reads the throttled replies as congestion; returns how many that took.
+    @discardableResult
+    func throttleUntilAnEpisode(_ governor: Governor, at now: ContinuousClock.Instant, _ signal: FlowSignal) throws -> Int {
+        let episodes = governor.statistics.episodes
+        for count in 1...50 {
+            let sent = try permit(governor, now)
+            governor.release(sent, signal, now: now)
+            if governor.statistics.episodes > episodes { return count }
+        }
+        Issue.record("50 throttled replies in a row were never congestion")
+        return 0
+    }
+
     @Test func a429EpisodePausesEveryWorkerOnceUntilItsRetryAfter() throws {
         let governor = governor()
         let permits = try (0..<8).map { _ in try permit(governor, t0) }
-        for permit in permits { governor.release(permit, .throttled(retryAfter: .seconds(2)), now: at(10)) }
+        let retries = permits.map { governor.release($0, .throttled(retryAfter: .seconds(2)), now: at(10)) }
+        #expect(retries == Array(repeating: .throttledBackoff, count: 5) + Array(repeating: .afterPause, count: 3),
+                "five could be noise; the sixth makes it congestion, and the pause holds the rest")
         #expect(governor.decide(now: at(20)) == .sleep(until: at(2010)))
         let statistics = governor.statistics
         #expect(statistics.pauses == 1, "eight 429s of one episode are one pause")
         #expect(statistics.throttled == 8)
+        #expect(statistics.isolated == 5)
         #expect(statistics.concurrencyLimit == 4, "halved once, not eight times")
-        #expect(statistics.learnedRate != nil, "a 429 starts pacing")
+        #expect(statistics.learnedRate == nil, "one episode starts the slow start; no limit is found yet")
         guard case .go = governor.decide(now: at(2010)) else {
             Issue.record("sending resumes when the Retry-After moment comes")
             return
@@ -65,34 +82,67 @@ import Testing
         let governor = governor()
         var now = 0
         for pause in pauses {
-            let sent = try permit(governor, at(now))
-            governor.release(sent, signal, now: at(now + 1))
-            #expect(governor.decide(now: at(now + 1)) == .sleep(until: at(now + 1 + pause)))
-            now += 1 + pause
+            try throttleUntilAnEpisode(governor, at: at(now), signal)
+            #expect(governor.decide(now: at(now)) == .sleep(until: at(now + pause)))
+            now += pause
         }
         let healthy = try permit(governor, at(now))
         governor.release(healthy, .healthy(latency: .milliseconds(1)), now: at(now + 1))
-        let again = try permit(governor, at(now + 2))
-        governor.release(again, signal, now: at(now + 3))
-        #expect(governor.decide(now: at(now + 3)) == .sleep(until: at(now + 253)), "a healthy reply resets the backoff")
+        try throttleUntilAnEpisode(governor, at: at(now + 2), signal)
+        #expect(governor.decide(now: at(now + 2)) == .sleep(until: at(now + 252)), "a healthy reply resets the backoff")
     }
 
-    @Test func afterA429TheRunPacesToTheRateTheServerAccepted() throws {
+    @Test func afterA429EpisodeTheRunPacesToTheRateTheServerAccepted() throws {
         let governor = governor()
-        // 50 accepted within the first 100 ms, then a 429 (a burst of 50 at a gateway).
+        // 50 accepted within the first 100 ms, then 429s (a burst of 50 at a gateway).
         for index in 0..<50 {
             let sent = try permit(governor, at(index * 2))
             governor.release(sent, .healthy(latency: .milliseconds(1)), now: at(index * 2 + 1))
         }
-        let limited = try permit(governor, at(100))
-        governor.release(limited, .throttled(retryAfter: .seconds(1)), now: at(101))
-        let rate = try #require(governor.statistics.learnedRate)
-        #expect(rate > 40 && rate <= 50, "the first estimate is what was accepted in the last second: \(rate)")
+        let throttled = try throttleUntilAnEpisode(governor, at: at(101), .throttled(retryAfter: .seconds(1)))
+        #expect(throttled > 1 && throttled < 20, "\(throttled) 429s after 50 accepted")
+        #expect(governor.statistics.pauses == 1, "the first episode pauses every worker, whatever its share")
         guard case .go(let first, _) = governor.decide(now: at(1101)), case .go(let second, _) = governor.decide(now: at(1101)) else {
             Issue.record("permits after the pause")
             return
         }
-        #expect(second - first >= .milliseconds(19), "paced at about 50/s: \(second - first)")
+        let gap = second - first
+        #expect(gap >= .milliseconds(19) && gap <= .milliseconds(25),
+                "paced at about the 50/s accepted in the last second: \(gap)")
+    }
+
+    @Test func noiseThatTheBudgetCannotPayForIsLoad() throws {
+        let governor = governor()
+        #expect((0..<10).allSatisfy { _ in governor.mayRetry(now: t0) }, "the budget's first ten")
+        let sent = try permit(governor, t0)
+        let retry = governor.release(sent, .throttled(retryAfter: nil), now: at(1))
+        let statistics = governor.statistics
+        #expect(statistics.episodes == 1 && statistics.isolated == 0, "one 429 with no budget left starts an episode")
+        #expect(retry == .afterPause, "one of one refused: everyone pauses")
+    }
+
+    /// Random 429s and 503s at a flat share: each is retried on its own; the run neither
+    /// pauses nor paces nor narrows (on the first release, each was a run-wide pause).
+    @Test(arguments: [(0.01, 0.02), (0.0, 0.05)])
+    func flatNoiseNeitherPausesNorPaces(throttledShare: Double, overloadedShare: Double) throws {
+        let governor = governor()
+        var noise = CongestionDetectorTests.Noise(state: 11)
+        var retries: [Governor.Retry] = []
+        for index in 0..<(20 * 300) {
+            let now = at(index * 10 / 3)
+            let sent = try permit(governor, now)
+            let draw = noise.unit()
+            let signal: FlowSignal = draw < throttledShare ? .throttled(retryAfter: nil)
+                : draw < throttledShare + overloadedShare ? .overloaded(retryAfter: nil) : .healthy(latency: .milliseconds(20))
+            let retry = governor.release(sent, signal, now: now)
+            if signal != .healthy(latency: .milliseconds(20)) { retries.append(retry) }
+        }
+        let statistics = governor.statistics
+        #expect(statistics.pauses == 0)
+        #expect(statistics.isolated == statistics.throttled + statistics.overloaded && statistics.isolated > 50)
+        #expect(retries.allSatisfy { $0 == .throttledBackoff })
+        #expect(statistics.learnedRate == nil)
+        #expect(abs(statistics.noiseFloor - (throttledShare + overloadedShare)) < 0.01, "\(statistics.noiseFloor)")
     }
 
     @Test func theRateCeilingHoldsWithoutAny429() throws {

@@ -2,19 +2,24 @@ import Foundation
 
 /// The request rate the server accepts, learned from its 429s, since nobody published it.
 ///
-/// Unpaced until the first 429. Then the rate starts at what the server accepted in the last
-/// second and doubles every half second (a slow start, as TCP's) until the next 429, which
-/// brackets the limit: the rate becomes 90 % of the lower of the rate sent and the rate
-/// accepted since the last pause. After that every 429 takes it to 95 % of itself (or to the
-/// rate accepted since the last pause, when a lowered limit shows there), and it
-/// probes upward by 0.5 % a second below the rate of the last 429, 0.1 % above it (a plateau
-/// as in CUBIC), so 429s — and the pauses they cost — come rarely while a raised limit is
-/// still found. `ceiling` (`--rate`) is never exceeded.
+/// Unpaced until the first 429 episode (the governor's `CongestionDetector` decides what is
+/// one). Then the rate starts at what the server accepted in the last second and doubles
+/// every half second (a slow start, as TCP's) until the next episode, which brackets the
+/// limit: the rate becomes 90 % of the lower of the rate sent and the rate accepted since the
+/// last pause. After that every episode takes it to 95 % of that lower rate, and it probes upward by 0.5 % a second below the limit
+/// the last episode showed (the rate sent, or the rate accepted if lower), 0.1 % above it (a
+/// plateau as in CUBIC), so 429s come rarely while a raised limit is still found. `ceiling`
+/// (`--rate`) is never exceeded.
 struct AdaptiveRate: Sendable {
     let ceiling: Double?
     /// The learned rate, requests per second; `nil` until the first 429.
     private(set) var learned: Double?
-    /// The rate at the last 429.
+    /// The learned rate once a limit was found (a second episode bracketed it); `nil` while
+    /// unpaced or still in the slow start after the first episode.
+    var found: Double? { slowStart ? nil : learned }
+    /// Whether the rate is still doubling after its first episode.
+    var inSlowStart: Bool { slowStart }
+    /// The limit as the last episode showed it: the rate sent, or the rate accepted if lower.
     private var lastThrottled: Double?
     private var slowStart = false
     private var grownAt: ContinuousClock.Instant
@@ -63,13 +68,14 @@ struct AdaptiveRate: Sendable {
         for back in 0..<min(buckets, 20) { accepted += self.buckets[Int((bucketIndex - Int64(back) + 20) % 20)] }
         let count = Double(accepted)
         if let rate = learned {
-            lastThrottled = rate
+            // Where the limit is: the rate sent, or what the server accepted when that was less.
+            lastThrottled = span >= 0.5 ? min(rate, count / span) : rate
             if slowStart {
                 let acceptedRate = span >= 0.25 ? count / span : rate / 2
                 learned = max(rate / 2, min(rate, acceptedRate)) * 0.9
             } else {
                 // A limit lowered under the run shows in what the server accepted since the last pause.
-                learned = min(rate * 0.95, span >= 0.5 ? count / span : .infinity)
+                learned = min(rate, span >= 0.5 ? count / span : .infinity) * 0.95
             }
             slowStart = false
         } else {

@@ -16,15 +16,24 @@ public struct FlowStatistics: Sendable {
     /// Replies 429 and 503.
     public var throttled = 0
     public var overloaded = 0
-    /// Run-wide pauses, and their total length.
+    /// Throttled replies that noise explained: retried on their own, no episode.
+    public var isolated = 0
+    /// Congestion episodes: the share of 429/503 above what noise explains.
+    public var episodes = 0
+    /// Run-wide pauses (an episode where most replies were refused), and their total length.
     public var pauses = 0
     public var paused: Duration = .zero
     /// Retries refused by the retry budget.
     public var budgetExhausted = 0
     public var breakerTrips = 0
-    /// The adaptive concurrency limit and the learned rate (`nil`: unpaced) as they are now.
+    /// The adaptive concurrency limit, and the rate learned once a limit was found (`nil`:
+    /// none found yet), as they are now.
     public var concurrencyLimit = 0
     public var learnedRate: Double?
+    /// `--rate`, if set.
+    public var rateCeiling: Double?
+    /// The share of throttled replies read as noise (`CongestionDetector`).
+    public var noiseFloor = 0.0
     public var inFlight = 0
     /// Per second since the run started.
     public private(set) var series: [Second] = []

@@ -3,12 +3,15 @@ import NIOConcurrencyHelpers
 /// Flow control for the whole run, shared by every worker: one place decides when the next
 /// request may go, from what every reply said.
 ///
-/// - A 429 or 503 pauses *every* worker until the moment its `Retry-After` names (one pause
-///   per episode, however many requests were in flight); without one, a run-wide backoff that
-///   doubles while episodes follow each other.
+/// - A 429 or 503 is congestion only when the share of them is above what noise explains
+///   (`CongestionDetector`); an isolated one is noise, retried on that request's own backoff
+///   (its `Retry-After` honoured) and paid from the retry budget.
+/// - Congestion where a quarter or more of the window was refused pauses *every* worker until
+///   the moment its `Retry-After` names (one pause per episode, however many requests were in
+///   flight); without one, a run-wide backoff that doubles while episodes follow each other.
 /// - Requests in flight are capped by an adaptive `ConcurrencyLimit` (`-c` is its maximum).
-/// - After a 429 the run paces to an `AdaptiveRate` (`--rate` is a hard ceiling).
-/// - Retries are paid from a `RetryBudget`; 429 and 503 retries are exempt, as they wait
+/// - After a 429 episode the run paces to an `AdaptiveRate` (`--rate` is a hard ceiling).
+/// - Retries are paid from a `RetryBudget`, except those of a congestion episode, which wait
 ///   out the pause and the pace, which already bound the load they add.
 /// - A `CircuitBreaker` stops everything while the server fails, and probes with one request.
 ///
@@ -43,6 +46,21 @@ public final class Governor: Sendable {
         public let waited: Duration
     }
 
+    /// How the sender of a request retries it, as flow control sees its reply.
+    public enum Retry: Sendable, Equatable {
+        /// On its own backoff (`Retry-After` honoured), if the retry budget allows
+        /// (``Governor/mayRetry(now:)``): a reply that was not throttled, or any reply under
+        /// `--fixed-concurrency`.
+        case ownBackoff
+        /// On its own backoff (its `Retry-After` honoured), already allowed: a throttled reply
+        /// that noise explains (the governor paid its retry from the budget), or one of a
+        /// congestion episode mild enough to be left to the rate cut, which bounds the load.
+        case throttledBackoff
+        /// At once: the reply belongs to a congestion episode, whose run-wide pause and pace
+        /// hold the retry back; not paid from the budget.
+        case afterPause
+    }
+
     /// What a caller of ``acquire`` does next.
     enum Decision: Equatable {
         /// Go at this instant (a concurrency slot is already taken).
@@ -58,6 +76,7 @@ public final class Governor: Sendable {
     private struct State {
         var limit: ConcurrencyLimit
         var rate: AdaptiveRate
+        var detector: CongestionDetector
         var budget: RetryBudget
         var breaker: CircuitBreaker
         var inFlight = 0
@@ -84,6 +103,7 @@ public final class Governor: Sendable {
         state = NIOLockedValueBox(State(
             limit: ConcurrencyLimit(maximum: settings.maxConcurrency, initial: settings.fixed ? settings.maxConcurrency : 8),
             rate: AdaptiveRate(ceiling: settings.rateCeiling, now: now),
+            detector: CongestionDetector(now: now),
             budget: RetryBudget(now: now),
             breaker: CircuitBreaker(threshold: settings.breakerThreshold),
             resumedAt: now,
@@ -123,8 +143,9 @@ public final class Governor: Sendable {
         }
     }
 
-    /// The request sent under `permit` ended with `signal`.
-    public func release(_ permit: Permit, _ signal: FlowSignal, now: ContinuousClock.Instant = .now) {
+    /// The request sent under `permit` ended with `signal`; says how to retry it.
+    @discardableResult
+    public func release(_ permit: Permit, _ signal: FlowSignal, now: ContinuousClock.Instant = .now) -> Retry {
         release((permit, signal, now))
     }
 
@@ -133,7 +154,7 @@ public final class Governor: Sendable {
         release(nil)
     }
 
-    /// Whether one more retry fits the budget (after a failure other than 429 and 503).
+    /// Whether one more retry fits the budget (after a reply whose ``Retry`` is `ownBackoff`).
     public func mayRetry(now: ContinuousClock.Instant = .now) -> Bool {
         if settings.fixed { return true }
         return state.withLockedValue { state in
@@ -172,7 +193,9 @@ public final class Governor: Sendable {
         state.withLockedValue { state in
             var statistics = state.statistics
             statistics.concurrencyLimit = state.limit.current
-            statistics.learnedRate = state.rate.learned
+            statistics.learnedRate = state.rate.found
+            statistics.noiseFloor = state.detector.noiseFloor
+            statistics.rateCeiling = settings.rateCeiling
             statistics.inFlight = state.inFlight
             statistics.breakerTrips = state.breaker.trips
             return statistics
@@ -203,59 +226,102 @@ public final class Governor: Sendable {
         }
     }
 
-    private func release(_ ended: (permit: Permit, signal: FlowSignal, now: ContinuousClock.Instant)?) {
-        let woken = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+    @discardableResult
+    private func release(_ ended: (permit: Permit, signal: FlowSignal, now: ContinuousClock.Instant)?) -> Retry {
+        let (woken, retry) = state.withLockedValue { state -> ([CheckedContinuation<Void, Never>], Retry) in
             state.inFlight -= 1
-            if let ended { Self.learn(&state, from: ended.signal, permit: ended.permit, now: ended.now, settings: settings) }
+            var retry = Retry.ownBackoff
+            if let ended { retry = Self.learn(&state, from: ended.signal, permit: ended.permit, now: ended.now, settings: settings) }
             let room = max(0, state.limit.current - state.inFlight)
             let woken = state.waiters.prefix(max(room, state.breaker.isOpen ? state.waiters.count : 0))
             state.waiters.removeFirst(woken.count)
-            return woken.map(\.continuation)
+            return (woken.map(\.continuation), retry)
         }
         woken.forEach { $0.resume() }
+        return retry
     }
 
-    private static func learn(_ state: inout State, from signal: FlowSignal, permit: Permit, now: ContinuousClock.Instant, settings: Settings) {
+    private static func learn(_ state: inout State, from signal: FlowSignal, permit: Permit, now: ContinuousClock.Instant, settings: Settings) -> Retry {
         let newEpisode = permit.issuedAt >= state.episodeAt
         state.statistics.received(signal, now: now)
         if permit.firstAttempt { state.budget.firstAttempt() }
+        var throttled = false
+        if case .throttled = signal { throttled = true }
+        if case .overloaded = signal { throttled = true }
+        // The echo of an episode (replies to requests sent before it) is evidence already acted on.
+        let congested = newEpisode && state.detector.observe(throttled: throttled, now: now)
         switch signal {
         case .healthy:
             state.rate.accepted(now: now)
             state.backoffs = 0
-            guard !settings.fixed else { return }
+            guard !settings.fixed else { return .ownBackoff }
             state.breaker.succeeded()
             state.limit.healthy(inFlight: permit.inFlight)
         case .throttled(let retryAfter), .overloaded(let retryAfter):
-            guard !settings.fixed else { return }
+            guard !settings.fixed else { return .ownBackoff }
             state.breaker.succeeded()  // the server answers: it is up, only busy
-            var pauseEnd = now + (retryAfter.map { min(max($0, .zero), settings.retryAfterCap) } ?? .zero)
-            if newEpisode {
-                state.episodeAt = now
-                state.statistics.pauses += 1
-                state.limit.congested(factor: 0.5)
-                if retryAfter == nil {
-                    // A run-wide backoff: 250 ms, doubling while episodes follow each other, up to 8 s.
-                    pauseEnd = now + .milliseconds(250) * (1 << min(state.backoffs, 5))
-                    state.backoffs += 1
-                }
-                if case .throttled = signal { state.rate.throttled(now: now, since: state.resumedAt, resumingAt: pauseEnd) }
-            }
-            if pauseEnd > (state.pausedUntil ?? now) {
-                state.statistics.pausedFor(from: max(state.pausedUntil ?? now, now), to: pauseEnd)
-                state.pausedUntil = pauseEnd
-                state.resumedAt = pauseEnd
-                state.nextSlot = nil
-            }
+            return congestion(&state, signal: signal, retryAfter: retryAfter, newEpisode: newEpisode, congested: congested, now: now, settings: settings)
         case .timedOut, .failing:
-            guard !settings.fixed else { return }
+            guard !settings.fixed else { return .ownBackoff }
             state.breaker.failed(now: now)
             if case .timedOut = signal, newEpisode {
                 state.episodeAt = now
                 state.limit.congested(factor: 0.75)
             }
         }
+        return .ownBackoff
     }
+
+    /// A 429 or 503: noise, unless the detector says congestion, a pause is under way, or the
+    /// retry budget has nothing left for noise.
+    /// Congestion starts an episode: the concurrency limit narrows, a 429 cuts the rate, and
+    /// every worker pauses until its `Retry-After` (or the run-wide backoff) — unless the
+    /// limit is already known (not the first episode, not the rate's slow start) and less than
+    /// `pauseShare` of the window was refused: that milder excess is left to the rate cut,
+    /// and the refused requests wait out their own `Retry-After`.
+    private static func congestion(_ state: inout State, signal: FlowSignal, retryAfter: Duration?, newEpisode: Bool, congested: Bool,
+                                   now: ContinuousClock.Instant, settings: Settings) -> Retry {
+        let paused = state.pausedUntil.map { $0 > now } ?? false
+        // Noise is retried on its own, paid from the budget; past the budget it is load all the same.
+        if !congested && !paused && state.budget.withdraw(now: now) {
+            state.statistics.isolated += 1
+            return .throttledBackoff
+        }
+        let share = state.detector.windowShare
+        var pauseEnd: ContinuousClock.Instant?
+        if newEpisode || paused {
+            pauseEnd = now + (retryAfter.map { min(max($0, .zero), settings.retryAfterCap) } ?? .zero)
+        }
+        if newEpisode {
+            state.episodeAt = now
+            state.detector.episodeStarted(now: now)
+            state.statistics.episodes += 1
+            state.limit.congested(factor: 0.5)
+            // Mild, and the limit known: the rate cut will do. The first episode and the slow
+            // start's overshoot (the rate doubling) pause every worker whatever the share.
+            if share < pauseShare && !paused && state.statistics.episodes > 1 && !state.rate.inSlowStart {
+                pauseEnd = nil
+            } else if retryAfter == nil {
+                // A run-wide backoff: 250 ms, doubling while episodes follow each other, up to 8 s.
+                pauseEnd = now + .milliseconds(250) * (1 << min(state.backoffs, 5))
+                state.backoffs += 1
+            }
+            if case .throttled = signal { state.rate.throttled(now: now, since: state.resumedAt, resumingAt: pauseEnd ?? now) }
+        }
+        guard let pauseEnd else { return .throttledBackoff }
+        if pauseEnd > (state.pausedUntil ?? now) {
+            if !paused { state.statistics.pauses += 1 }
+            state.statistics.pausedFor(from: max(state.pausedUntil ?? now, now), to: pauseEnd)
+            state.pausedUntil = pauseEnd
+            state.resumedAt = pauseEnd
+            state.nextSlot = nil
+        }
+        return .afterPause
+    }
+
+    /// The share of refused replies in the detector's window from which an episode pauses
+    /// every worker instead of only cutting the rate and the limit (once the limit is known).
+    static let pauseShare = 0.25
 
     /// Reserves the next free slot on the rate's even grid at or after `from`.
     private static func reserveSlot(_ state: inout State, rate: Double, from: ContinuousClock.Instant) -> ContinuousClock.Instant {

@@ -47,11 +47,12 @@ struct CancelWorker: Sendable {
             attempt += 1
             let sentAt = clock.now
             let reply = await client.send(.cancel(id))
+            var retry = Governor.Retry.ownBackoff
             if reply.cannotSend {
                 governor.giveBack(permit)
             } else {
                 lastAttempt = clock.now - sentAt
-                governor.release(permit, FlowSignal(reply, latency: clock.now - sentAt))
+                retry = governor.release(permit, FlowSignal(reply, latency: clock.now - sentAt))
             }
             if Task.isCancelled {
                 record.attempts = attempt
@@ -97,12 +98,12 @@ struct CancelWorker: Sendable {
                 if let offer = verdict.offer { record.fill(from: offer) }
                 break
             }
-            guard let delay = retryDelay(after: attempt, reply: reply) else {
+            guard let delay = retryDelay(after: attempt, reply: reply, retry: retry) else {
                 record.outcome = .failed
                 record.errorMessage = "gave up after \(attempt) attempts: " + (verdict.errorMessage ?? "no usable reply")
                 break
             }
-            guard governor.settings.fixed || reply.status == 429 || reply.status == 503 || governor.mayRetry() else {
+            guard retry != .ownBackoff || governor.mayRetry() else {
                 record.outcome = .failed
                 record.errorMessage = "retry budget exhausted after \(attempt) attempts (the server keeps failing; retries would only add load): " + (verdict.errorMessage ?? "no usable reply")
                 break
@@ -126,12 +127,11 @@ struct CancelWorker: Sendable {
         return record
     }
 
-    /// The wait before the next attempt, `nil` when none is left. Under the governor, a 429
-    /// or 503 is not waited out here: the run-wide pause does that in ``Governor/acquire``.
-    private func retryDelay(after attempt: Int, reply: MarketClient.Reply) -> Duration? {
+    /// The wait before the next attempt, `nil` when none is left. A reply of a congestion
+    /// episode is not waited out here: the run-wide pause does that in ``Governor/acquire``.
+    private func retryDelay(after attempt: Int, reply: MarketClient.Reply, retry: Governor.Retry) -> Duration? {
         guard let delay = settings.retry.delay(after: attempt, retryAfter: reply.retryAfter, unit: Double.random(in: 0..<1)) else { return nil }
-        if !governor.settings.fixed, reply.status == 429 || reply.status == 503 { return .zero }
-        return delay
+        return retry == .afterPause ? .zero : delay
     }
 
     /// After a failure that followed a lost reply or a 5xx, asks the offer itself: if it is
@@ -143,13 +143,13 @@ struct CancelWorker: Sendable {
             guard let permit = await governor.acquire(control, firstAttempt: attempt == 1) else { return }
             let sentAt = ContinuousClock.now
             let reply = await client.send(.offer(id))
-            governor.release(permit, FlowSignal(reply, latency: .now - sentAt))
+            let retry = governor.release(permit, FlowSignal(reply, latency: .now - sentAt))
             if reply.status == 200, reply.body?["success"]?.bool == true, let result = reply.body?["result"] {
                 offer = result
                 break
             }
             if let status = reply.status, !RetryPolicy.isRetryable(status: status), status != 200 { return }
-            guard let delay = retryDelay(after: attempt, reply: reply), await control.sleep(for: delay) else { return }
+            guard let delay = retryDelay(after: attempt, reply: reply, retry: retry), await control.sleep(for: delay) else { return }
         }
         guard let offer, let status = offer["status"]?.string, status == "CLOSED" || status == "CLOSING_OFFER" else { return }
         record.outcome = .alreadyClosed
