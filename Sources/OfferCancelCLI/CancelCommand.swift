@@ -41,6 +41,30 @@ struct CancelCommand: AsyncParsableCommand {
         if selection.select, !input.inputs.isEmpty {
             throw ValidationError("--select takes the offers from the API: name no input (\(input.inputs.joined(separator: " ")))")
         }
+        if let typo = input.inputs.first, !FileManager.default.fileExists(atPath: typo), let meant = Self.subcommand(near: typo) {
+            throw ValidationError("\(typo): no such file; did you mean `offer-cancel \(meant)`?")
+        }
+    }
+
+    /// The subcommand one or two edits away from `word` (a mistyped `cancle`), if any.
+    static func subcommand(near word: String) -> String? {
+        let names = OfferCancelCommand.configuration.subcommands.compactMap { $0.configuration.commandName }
+        return names.first { name in name != word && editDistance(Array(word.lowercased()), Array(name)) <= 2 && word.count >= 4 }
+    }
+
+    /// Levenshtein distance, for the few short words above.
+    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
     }
 
     func run() async throws {
@@ -55,6 +79,7 @@ struct CancelCommand: AsyncParsableCommand {
         let reading = try await setUp(console) { try inputOptions(context.targets) }
         // --select lists its offers once the client exists; files are opened now.
         let files: IDSource? = selection.select ? nil : try await setUp(console) { try IDSource.open(input.inputs, options: reading) }
+        for note in files?.notes ?? [] { console.say("offer-cancel: " + note) }
         let recordLog = output.sinks.isEmpty && console.stdoutIsTerminal && !output.noRecords ? RunLog.named(at: .now()) : nil
         var hub = try await setUp(console) { try makeSinks(console, context: &context, recordLog: recordLog) }
         if !behaviour.dryRun, !output.noRecords, !hub.hasRecordKeeper {
@@ -194,6 +219,7 @@ struct CancelCommand: AsyncParsableCommand {
         var options = IDSourceOptions(validator: validator)
         options.format = input.format
         options.idColumn = input.idColumn
+        options.noHeader = input.noHeader
         options.idField = input.idField
         options.dedupe = !input.noDedupe
         options.shard = try input.selectedShard()
@@ -209,6 +235,7 @@ struct CancelCommand: AsyncParsableCommand {
         var context = SinkContext()
         context.csvColumns = output.csvColumns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         context.includeOffer = output.includeOffer
+        context.overwrite = output.overwrite
         context.stderrIsTerminal = console.stderrIsTerminal
         context.stderr = { console.write($0) }
         let environment = ProcessInfo.processInfo.environment
@@ -222,7 +249,8 @@ struct CancelCommand: AsyncParsableCommand {
     }
 
     /// The sinks the flags name, or the defaults: the records to stdout when it is not a
-    /// terminal, else to `recordLog`; the summary on stderr unless `-q`. Touches no file.
+    /// terminal, else to `recordLog`. The text summary goes to stderr unless `-q` or a
+    /// `summary` sink is named (naming other sinks used to drop it silently). Touches no file.
     private func makeSinks(_ console: Console, context: inout SinkContext, recordLog: String?) throws -> SinkHub {
         var specs = try output.sinks.map { try SinkSpec(parsing: $0) }
         if output.sinks.isEmpty {
@@ -231,8 +259,8 @@ struct CancelCommand: AsyncParsableCommand {
             } else if !console.stdoutIsTerminal && !output.noRecords {
                 specs.append(SinkSpec(scheme: "ndjson", target: "-"))
             }
-            if !output.quiet { specs.append(SinkSpec(scheme: "summary")) }
         }
+        if !output.quiet, !specs.contains(where: { $0.scheme == "summary" }) { specs.append(SinkSpec(scheme: "summary")) }
         let registry = OfferCancelCommand.registry
         var sinks: [(name: String, sink: any OfferSink)] = try specs.map { ($0.description, try registry.makeSink($0, context: context)) }
         if output.verbose { sinks.append(("verbose", VerboseSink(console: console))) }

@@ -15,6 +15,9 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("CSV column holding the IDs: a header name or a 1-based number (default: id, offerId or offer_id).", valueName: "name|number"))
     var idColumn: String?
 
+    @Flag(help: "CSV inputs have no header row: every row is an offer (the ID in --id-column N, default 1).")
+    var noHeader = false
+
     @Option(help: ArgumentHelp("Dotted path of the ID in NDJSON/JSON objects (default: id, then offerId).", valueName: "path"))
     var idField: String?
 
@@ -176,12 +179,15 @@ enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
 /// Where records go and what people see.
 struct OutputOptions: ParsableArguments {
     @Option(name: .customLong("sink"), help: ArgumentHelp(
-        "Where records go: SCHEME[:TARGET], repeatable (csv:out.csv, ndjson:-, ndjson:+log.ndjson, summary, summary-json:stats.json, exec:'jq -c .'). Default: ndjson:- when stdout is not a terminal (else a file offer-cancel-DATE-TIME.ndjson here), and summary on stderr unless -q. 'offer-cancel sinks' lists the schemes.",
+        "Where records go: SCHEME[:TARGET], repeatable (csv:out.csv, ndjson:-, ndjson:+log.ndjson, summary, summary-json:stats.json, exec:'jq -c .'). Default: ndjson:- when stdout is not a terminal (else a file offer-cancel-DATE-TIME.ndjson here); the text summary goes to stderr unless -q or a summary sink is named. 'offer-cancel sinks' lists the schemes.",
         valueName: "spec"))
     var sinks: [String] = []
 
     @Option(help: ArgumentHelp("Columns of the csv sink, comma-separated, in order.", valueName: "names"))
     var csvColumns: String?
+
+    @Flag(help: "Let a sink's PATH replace a file that already holds records (without it such a file is refused: use +PATH to add to it).")
+    var overwrite = false
 
     @Flag(help: "NDJSON and exec records also carry the reply's whole offer object.")
     var includeOffer = false

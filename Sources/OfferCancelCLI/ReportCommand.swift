@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OfferCancelKit
 import RunReport
 
 /// `offer-cancel report`: what record logs say, merged across resumed runs and shards.
@@ -38,6 +39,21 @@ struct ReportCommand: ParsableCommand {
         if logs.isEmpty { throw ValidationError("name a record log (or - for stdin): offer-cancel report run.ndjson") }
         if ReportSummary.Format(rawValue: format) == nil { throw ValidationError("--format must be text, json or markdown, not '\(format)'") }
         if logs.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be read once") }
+        if let html { try Self.checkPage(html, against: logs) }
+    }
+
+    /// The page never lands on a log: not on one of the inputs (`--html shard*.ndjson` made the
+    /// shell pass the first log as the page's path), nor on any file that holds records.
+    static func checkPage(_ html: String, against logs: [String]) throws {
+        var page = stat()
+        guard stat(html, &page) == 0 else { return }
+        let isInput = logs.contains { log in
+            var input = stat()
+            return log != "-" && stat(log, &input) == 0 && input.st_dev == page.st_dev && input.st_ino == page.st_ino
+        }
+        if isInput || SinkOutput.holdsRecords(path: html) {
+            throw ValidationError("--html \(html) is a record log\(isInput ? " (one of the logs to read)" : ""): the page would replace it; name the page's own file, e.g. --html report.html")
+        }
     }
 
     func run() throws {

@@ -48,8 +48,8 @@ struct SelectOptions: ParsableArguments {
 
     /// Prints the plan, then lets the run go on, asks, or refuses: a question on the terminal
     /// when more than `--confirm-above` offers would be cancelled (nothing is asked with
-    /// `--yes` or `--dry-run`); without a terminal to ask, refusal (exit 2). A "no" aborts
-    /// (exit 3).
+    /// `--yes` or `--dry-run`); without a terminal to ask, refusal (exit 2). Anything but
+    /// exactly `yes` aborts (exit 3).
     func confirm(_ selection: OfferSelection, dryRun: Bool, console: Console) throws {
         console.say("offer-cancel: plan: " + selection.plan())
         guard !dryRun, !yes, selection.count > confirmAbove else { return }
@@ -59,8 +59,9 @@ struct SelectOptions: ParsableArguments {
             throw ExitCode(2)
         }
         console.write("offer-cancel: cancel these \(count) offers? Type yes to go on: ")
-        let answer = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard answer == "yes" || answer == "y" else {
+        // Exactly the word the prompt asks for: a "y" typed out of habit cancels nothing.
+        let answer = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces)
+        guard answer == "yes" else {
             console.say("offer-cancel: not confirmed; nothing was cancelled")
             throw ExitCode(3)
         }

@@ -85,8 +85,9 @@ extension EndToEnd {
             #expect(outcomeCounts(try allowed.records()) == ["cancelled": small.count])
         }
 
-        /// On a terminal the run asks; "yes" cancels, anything else cancels nothing (exit 3).
-        @Test(arguments: [("yes", Int32(0)), ("no", Int32(3))])
+        /// On a terminal the run asks; exactly "yes" cancels (as the prompt says: real money),
+        /// anything else — "y" and "YES" included — cancels nothing (exit 3).
+        @Test(arguments: [("yes", Int32(0)), (" yes ", Int32(0)), ("no", Int32(3)), ("y", Int32(3)), ("YES", Int32(3)), ("", Int32(3))])
         func aTerminalRunAsks(answer: String, status: Int32) async throws {
             let market = try MockProcess(Self.seeded)
             let chosen = try await ListEndToEndTests.listed(by: market, "status=READY&type=AUCTION")

@@ -71,9 +71,12 @@ public final class MarketClient: Sendable {
         if case .token(let token) = credentials ?? .token("") { staticToken = token } else { staticToken = nil }
     }
 
-    /// Makes sure a token can be had before the first cancel: with client credentials, fetches
-    /// the first one (a few attempts within 30 s). Returns why not, or `nil` when all is well.
+    /// Makes sure the API can be reached and a token had before the first cancel: one connect
+    /// to the base URL's host (5 s at most: a refused port or an unknown host is one line, not
+    /// a run that hangs), then, with client credentials, the first token (a few attempts
+    /// within 30 s). Returns why not, or `nil` when all is well.
     public func prepare() async -> String? {
+        if let unreachable = await Reachability.check(baseURL, group: loop, timeout: min(timeout, .seconds(5))) { return unreachable }
         guard await tokens.canRefresh else { return nil }
         do {
             try await tokens.prime()

@@ -1,11 +1,13 @@
 import JSONStream
 
 /// `--format csv`: RFC 4180 records (quoted fields with commas, doubled quotes and
-/// newlines inside), a header row, and one column that holds the IDs.
+/// newlines inside), a header row unless `--no-header`, and one column that holds the IDs.
 ///
 /// The column is `--id-column` (a header name, or a 1-based number), else the first header
-/// named `id`, `offerId` or `offer_id` (any case). A record is held whole only up to
-/// `maxRecordLength` bytes; a longer one becomes an invalid item, skipped through.
+/// named `id`, `offerId` or `offer_id` (any case); without a header, `--id-column N` or the
+/// first column. A first row whose numbered ID cell is itself a valid ID is data, not a header
+/// (said in ``note``): every row of a headerless file is an item. A record is held whole only
+/// up to `maxRecordLength` bytes; a longer one becomes an invalid item, skipped through.
 final class CSVDecoder: RawItemDecoder {
     private let input: ByteInput
     private let maxRecordLength: Int
@@ -15,19 +17,39 @@ final class CSVDecoder: RawItemDecoder {
     /// The column holding IDs; `nil` only for an empty file (no header, no items).
     private(set) var idColumn: Int?
     private(set) var header: [String] = []
+    /// The first row, when it is data (no header): handed out before the rest.
+    private var firstDataRow: Record?
+    /// What the person running the tool should know about how the file was read.
+    private(set) var note: String?
 
     static let defaultColumnNames = ["id", "offerid", "offer_id"]
 
-    /// Reads the header and settles the ID column; throws if the column is not there.
-    init(input: ByteInput, source: String, idColumn requested: String?, maxRecordLength: Int) throws(InputError) {
+    /// Reads the header (unless `noHeader`) and settles the ID column; throws if the column is
+    /// not there. `isID` tells a first row of data from a header.
+    init(input: ByteInput, source: String, idColumn requested: String?, noHeader: Bool = false, isID: (String) -> Bool = { _ in false },
+         maxRecordLength: Int) throws(InputError) {
         self.input = input
         self.source = source
         self.maxRecordLength = maxRecordLength
         var first = try readRecord()
         while let record = first, record.fields.count == 1, record.fields[0].isEmpty { first = try readRecord() }  // blank lines
-        guard let headerRecord = first else { return }
-        header = headerRecord.fields.map { String(decoding: $0[...].trimmingASCIIWhitespace(), as: UTF8.self) }
-        idColumn = try Self.resolveColumn(requested, header: header, source: source)
+        guard let firstRecord = first else { return }
+        if noHeader {
+            guard let number = Int(requested ?? "1"), number >= 1 else {
+                throw InputError("\(source): --no-header takes --id-column as a column number (1 is the first), not \"\(requested ?? "")\"")
+            }
+            idColumn = number - 1
+            firstDataRow = firstRecord
+            return
+        }
+        header = firstRecord.fields.map { String(decoding: $0[...].trimmingASCIIWhitespace(), as: UTF8.self) }
+        let column = try Self.resolveColumn(requested, header: header, source: source)
+        idColumn = column
+        if let requested, Int(requested) != nil, isID(header[column]) {
+            note = "\(source): the first row's column \(column + 1) is an offer ID, so the file has no header: the row is read as data (--no-header says so)"
+            header = []
+            firstDataRow = firstRecord
+        }
     }
 
     static func resolveColumn(_ requested: String?, header: [String], source: String) throws(InputError) -> Int {
@@ -44,31 +66,42 @@ final class CSVDecoder: RawItemDecoder {
             return index
         }
         guard let index = header.firstIndex(where: { defaultColumnNames.contains($0.lowercased()) }) else {
-            throw InputError("\(source): the CSV header (\(header.joined(separator: ", "))) has no id, offerId or offer_id column; name one with --id-column")
+            throw InputError("\(source): the CSV header (\(header.joined(separator: ", "))) has no id, offerId or offer_id column; name one with --id-column, "
+                + "or, for a file without a header, say --no-header --id-column N")
         }
         return index
     }
 
     func next() throws(InputError) -> RawItem? {
         guard let idColumn else { return nil }
+        if let row = firstDataRow {
+            firstDataRow = nil
+            if let item = item(from: row, idColumn: idColumn) { return item }
+        }
         while let record = try readRecord() {
-            if record.tooLong {
-                return .invalid(line: record.line, raw: "", "CSV record longer than \(maxRecordLength) bytes")
-            }
-            if record.unterminated {
-                return .invalid(line: record.line, raw: String(displaying: record.fields.last ?? []), "unterminated quoted field at end of input")
-            }
-            if record.fields.count == 1 && record.fields[0].isEmpty { continue }  // blank line
-            guard idColumn < record.fields.count else {
-                return .invalid(line: record.line, raw: "", "CSV row has \(record.fields.count) fields, no column \(idColumn + 1) (\(header[idColumn]))")
-            }
-            let field = record.fields[idColumn][...].trimmingASCIIWhitespace()
-            guard let text = String(validating: field, as: UTF8.self) else {
-                return .invalid(line: record.line, raw: String(displaying: field), "invalid UTF-8")
-            }
-            return RawItem(line: record.line, raw: text)
+            if let item = item(from: record, idColumn: idColumn) { return item }
         }
         return nil
+    }
+
+    /// The item of one record; `nil` for a blank line.
+    private func item(from record: Record, idColumn: Int) -> RawItem? {
+        if record.tooLong {
+            return .invalid(line: record.line, raw: "", "CSV record longer than \(maxRecordLength) bytes")
+        }
+        if record.unterminated {
+            return .invalid(line: record.line, raw: String(displaying: record.fields.last ?? []), "unterminated quoted field at end of input")
+        }
+        if record.fields.count == 1 && record.fields[0].isEmpty { return nil }  // blank line
+        guard idColumn < record.fields.count else {
+            let name = idColumn < header.count ? " (\(header[idColumn]))" : ""
+            return .invalid(line: record.line, raw: "", "CSV row has \(record.fields.count) fields, no column \(idColumn + 1)\(name)")
+        }
+        let field = record.fields[idColumn][...].trimmingASCIIWhitespace()
+        guard let text = String(validating: field, as: UTF8.self) else {
+            return .invalid(line: record.line, raw: String(displaying: field), "invalid UTF-8")
+        }
+        return RawItem(line: record.line, raw: text)
     }
 
     private struct Record {

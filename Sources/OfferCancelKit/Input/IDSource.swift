@@ -14,6 +14,8 @@ public struct IDSourceOptions {
     public var format: InputFormat = .auto
     /// `--id-column`: a CSV header name or 1-based column number.
     public var idColumn: String?
+    /// `--no-header`: CSV inputs have no header row; every row is an item.
+    public var noHeader = false
     /// `--id-field`: a dotted path in NDJSON/JSON objects.
     public var idField: String?
     public var validator: IDValidator
@@ -46,11 +48,16 @@ public final class IDSource: AsyncSequence, Sendable {
     public typealias Element = InputItem
 
     private let reader: InputReader
+    /// What the person running the tool should know about how the inputs are read (a CSV
+    /// file found to have no header), one line each; known once ``open(_:options:stdin:)``
+    /// returns.
+    public let notes: [String]
     private let queue = ItemQueue(capacity: 1024)
     private let started = Atomic(false)
 
-    private init(reader: InputReader) {
+    private init(reader: InputReader, notes: [String] = []) {
         self.reader = reader
+        self.notes = notes
     }
 
     deinit { stop() }
@@ -71,7 +78,8 @@ public final class IDSource: AsyncSequence, Sendable {
             inputs.append((path, try decoder(for: input, path: path, options: options)))
         }
         let matchBySeq = options.resume?.matches(inputs: paths) ?? false
-        return IDSource(reader: InputReader(inputs: inputs, options: options, wake: wake, matchBySeq: matchBySeq))
+        return IDSource(reader: InputReader(inputs: inputs, options: options, wake: wake, matchBySeq: matchBySeq),
+                        notes: inputs.compactMap { ($0.1 as? CSVDecoder)?.note })
     }
 
     /// The offers `cancel --select` chose, as the items of one input named
@@ -96,7 +104,10 @@ public final class IDSource: AsyncSequence, Sendable {
         if format == .auto { format = try InputFormat.detect(path: path == "-" ? "" : path, input: input, idColumn: options.idColumn) }
         switch format {
         case .auto, .lines: return LinesDecoder(input: input, maxLineLength: options.maxLineLength)
-        case .csv: return try CSVDecoder(input: input, source: path, idColumn: options.idColumn, maxRecordLength: options.maxLineLength)
+        case .csv:
+            let validator = options.validator
+            return try CSVDecoder(input: input, source: path, idColumn: options.idColumn, noHeader: options.noHeader,
+                                  isID: { if case .success = validator.validate($0) { true } else { false } }, maxRecordLength: options.maxLineLength)
         case .ndjson: return NDJSONItemDecoder(input: input, idField: options.idField, maxLineLength: options.maxLineLength)
         case .json: return JSONDocumentDecoder(input: input, idField: options.idField)
         }

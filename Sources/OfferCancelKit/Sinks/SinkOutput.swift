@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import JSONStream
 
 #if canImport(Glibc)
@@ -15,6 +16,9 @@ import Darwin
 ///   it in ``SinkContext/targets`` (so it cannot be an input, the `--resume` log unless
 ///   appending, or another sink's file); the file is created or truncated by ``open()``,
 ///   which the sink calls from its own `open(_:)`.
+/// - **No record log is emptied by accident.** A `PATH` (not `+PATH`) whose first line is a
+///   record (an NDJSON object with an `offerId`, or a CSV header naming `offerId`) is refused
+///   unless ``SinkContext/overwrite`` (`--overwrite`).
 /// - **No blocked thread of the pool.** A pipe, FIFO or terminal can make `write(2)` wait for as
 ///   long as its reader likes; such targets are written on a thread of the output's own, so a
 ///   slow consumer slows the run (back-pressure) without holding one of Swift's few cooperative
@@ -59,6 +63,10 @@ public final class SinkOutput {
         let path = appending ? String(target.dropFirst()) : target
         guard !path.isEmpty else { throw SinkSpecError("\(scheme): empty path") }
         try context.targets.claimWrite(path, for: "\(scheme):\(target)", appending: appending)
+        if !appending, !context.overwrite, Self.holdsRecords(path: path) {
+            throw SinkSpecError("\(scheme):\(path): the file already holds records of an earlier run and would be emptied: "
+                + "add to it with --sink \(scheme):+\(path), or replace it with --overwrite")
+        }
         self.path = path
         name = path
     }
@@ -155,9 +163,33 @@ public final class SinkOutput {
     /// file whose header is not its own.
     public func existingFirstLine(limit: Int = 65_536) -> [UInt8]? {
         guard appending, let path else { return nil }
-        let fd = openFile(path, O_RDONLY | O_CLOEXEC, 0)
+        return Self.firstLine(of: path, limit: limit)
+    }
+
+    /// Whether the regular file at `path` holds records of this tool's (its first line is an
+    /// NDJSON record or a CSV header with an `offerId` column): a file no output may empty
+    /// unasked.
+    public static func holdsRecords(path: String) -> Bool {
+        firstLine(of: path).map(isRecordLine) ?? false
+    }
+
+    /// Whether `line` is a record of this tool's: an NDJSON object with an `offerId` key, or a
+    /// CSV header with an `offerId` column.
+    static func isRecordLine(_ line: [UInt8]) -> Bool {
+        if line.first == UInt8(ascii: "{") {
+            return (try? JSONValue.parse(String(decoding: line, as: UTF8.self)))?["offerId"] != nil
+        }
+        return String(decoding: line, as: UTF8.self).split(separator: ",").contains { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) == "offerId" }
+    }
+
+    /// The first line (without its line end) of the regular file at `path`, at most `limit`
+    /// bytes; `nil` when it is missing, empty or not a regular file.
+    private static func firstLine(of path: String, limit: Int = 65_536) -> [UInt8]? {
+        let fd = openFile(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
         var bytes = [UInt8](repeating: 0, count: limit)
         let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, limit, 0) }
         guard count > 0 else { return nil }

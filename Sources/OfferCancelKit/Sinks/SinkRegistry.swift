@@ -39,6 +39,8 @@ public struct SinkContext: Sendable {
     /// Writes text for the person running the tool to stderr. The command routes it above its
     /// progress line; a sink that reports on stderr writes through this, not to the descriptor.
     public var stderr: @Sendable (String) -> Void = { text in try? writeAll(Array(text.utf8), to: STDERR_FILENO) }
+    /// `--overwrite`: a sink may empty a file that holds records of an earlier run.
+    public var overwrite = false
     /// Extra options for custom sinks, `--sink-option KEY=VALUE`.
     public var options: [String: String] = [:]
     /// The run's files by identity; ``SinkOutput`` claims each sink's target here so that no
