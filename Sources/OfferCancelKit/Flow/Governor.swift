@@ -245,11 +245,13 @@ public final class Governor: Sendable {
         let newEpisode = permit.issuedAt >= state.episodeAt
         state.statistics.received(signal, now: now)
         if permit.firstAttempt { state.budget.firstAttempt() }
-        var throttled = false
-        if case .throttled = signal { throttled = true }
+        var throttled = false, rateLimited = false
+        if case .throttled = signal { (throttled, rateLimited) = (true, true) }
         if case .overloaded = signal { throttled = true }
         // The echo of an episode (replies to requests sent before it) is evidence already acted on.
-        let congested = newEpisode && state.detector.observe(throttled: throttled, now: now)
+        // In the rate's slow start the run probes just above a limit it has met: a 429 there
+        // is that limit, not noise, and waiting for a share would only overshoot further.
+        let congested = newEpisode && (state.detector.observe(throttled: throttled, now: now) || rateLimited && state.rate.inSlowStart)
         switch signal {
         case .healthy:
             state.rate.accepted(now: now)
