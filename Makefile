@@ -18,15 +18,16 @@ build: deps
 #    demo-results.csv;
 # 2. lists one contract's READY offers, then cancels exactly those with --select (the plan
 #    first), every record in demo-select.ndjson.
+# Both replace their record files from the last demo (--overwrite), so the demo runs again.
 DEMO_CONTRACT = 0xA4572039E7925BB175944F0F519Ae603F25e16c2
 demo: build
-	@$(SWIFT) run --skip-build offer-cancel --mock --sink summary --sink csv:demo-results.csv \
+	@$(SWIFT) run --skip-build offer-cancel --mock --overwrite --sink summary --sink csv:demo-results.csv \
 		samples/ids.txt samples/offers.csv samples/offers.ndjson samples/user-offers.json; \
 	status=$$?; echo "records: demo-results.csv (exit status $$status: 1 means some offers could not be cancelled)"
 	@echo; echo "== offer-cancel list --mock --contract $(DEMO_CONTRACT) --output csv (the first rows)"
 	@$(SWIFT) run --skip-build offer-cancel list --mock --contract $(DEMO_CONTRACT) --output csv | head -4
 	@echo; echo "== offer-cancel --mock --select --contract $(DEMO_CONTRACT) --yes"
-	@$(SWIFT) run --skip-build offer-cancel --mock --select --contract $(DEMO_CONTRACT) --yes \
+	@$(SWIFT) run --skip-build offer-cancel --mock --select --contract $(DEMO_CONTRACT) --yes --overwrite \
 		--sink summary --sink ndjson:demo-select.ndjson; \
 	status=$$?; echo "records: demo-select.ndjson (exit status $$status)"
 
