@@ -3,10 +3,16 @@
 /// has arrived, so a list of any length is never held whole.
 ///
 /// Only the bytes of the element being read are kept. The rest of the document is scanned,
-/// not parsed: it is checked to nest properly and to end, nothing more.
+/// not parsed: it is checked to nest properly and to end, nothing more — except one other
+/// top-level member, ``captureKey``, whose object or array is kept whole (`pagination`).
 public struct JSONArraySplitter {
     /// The top-level member whose array is split (`result`), or `nil` for a top-level array.
     public let arrayKey: String?
+    /// A top-level member kept beside the split array, before or after it, when its value is
+    /// an object or an array.
+    public let captureKey: String?
+    /// That member's value, once the document held it whole.
+    public private(set) var captured: JSONValue?
     /// The largest element accepted.
     public let maxElementBytes: Int
     /// Elements handed out so far.
@@ -25,9 +31,13 @@ public struct JSONArraySplitter {
     private var inArray = false
     private var sawArray = false
     private var element: [UInt8] = []
+    /// Inside the captured member's value, and its bytes so far.
+    private var capturing = false
+    private var capture: [UInt8] = []
 
-    public init(arrayKey: String? = "result", maxElementBytes: Int = 16 * 1024 * 1024) {
+    public init(arrayKey: String? = "result", captureKey: String? = nil, maxElementBytes: Int = 16 * 1024 * 1024) {
         self.arrayKey = arrayKey
+        self.captureKey = captureKey
         self.maxElementBytes = maxElementBytes
     }
 
@@ -47,6 +57,8 @@ public struct JSONArraySplitter {
         let end = bytes.count
         /// Where the part of the current element that lies in this chunk began.
         var run: Int? = inArray && !element.isEmpty ? 0 : nil
+        /// Where the part of the captured value that lies in this chunk began.
+        var captureRun: Int? = capturing ? 0 : nil
         var index = 0
         defer { offset += index }
         while index < end {
@@ -90,11 +102,21 @@ public struct JSONArraySplitter {
                     continue
                 }
                 if inArray, run == nil { run = index }
+                if !inArray, !capturing, depth == 1, let captureKey, lastKey.map({ $0.elementsEqual(captureKey.utf8) }) == true {
+                    capturing = true
+                    captureRun = index
+                    capture.removeAll()
+                }
                 depth += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 guard depth > 0 else { throw error("a closing bracket with nothing open", at: index) }
                 depth -= 1
-                if inArray, depth == elementDepth - 1 {
+                if capturing, depth == 1, let start = captureRun {
+                    try keepCapture(bytes, from: start, to: index + 1)
+                    captureRun = nil
+                    capturing = false
+                    do { captured = try JSONValue.parse(capture) } catch { throw JSONError(kind: error.kind, text: error.text, position: offset + index) }
+                } else if inArray, depth == elementDepth - 1 {
                     // The split array closes: a scalar in progress ends here.
                     try keep(bytes, from: run, to: index)
                     run = nil
@@ -120,6 +142,14 @@ public struct JSONArraySplitter {
             index += 1
         }
         try keep(bytes, from: run, to: end)
+        if let captureRun { try keepCapture(bytes, from: captureRun, to: end) }
+    }
+
+    /// Adds `bytes[from..<to]` to the captured value.
+    private mutating func keepCapture(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) throws(JSONError) {
+        guard from < to else { return }
+        guard capture.count + (to - from) <= maxElementBytes else { throw error("\"\(captureKey ?? "")\" is larger than \(maxElementBytes) bytes", at: to) }
+        capture.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[from..<to]))
     }
 
     /// Checks the document ended: everything opened was closed and the array was found.

@@ -47,6 +47,8 @@ public struct MarketConfiguration: Sendable {
     /// Offers known from the start (from a fixture file or generated), in addition to
     /// those created on first sight.
     public var offers: [MockOffer] = []
+    /// The replies' shape: the seed page's, or the later documentation's.
+    public var replyShape = OfferCatalog.Shape.seed
     /// NFT contracts the offers are spread over (by a hash of the ID), on four chains.
     public var contracts = 1
     /// Sub-users of the caller's application: their offers are the caller's to list and cancel.
@@ -55,11 +57,19 @@ public struct MarketConfiguration: Sendable {
     public var listChunk = 500
     /// A fault for list replies: the connection drops after this many offers.
     public var listCutAfter: Int?
+    /// Page list replies this many offers at a time (a `pagination` member, as Venly's API);
+    /// `nil`: the whole list in one reply, as the seed page shows.
+    public var listPageSize: Int?
+    /// A fault for paged lists: every request gets the first page, whatever it asks for.
+    public var listIgnoresPage = false
 
     /// Whether the caller may act on offers of `owner`: its own and its sub-users'.
     func owns(_ owner: String) -> Bool {
         owner == ownerID || subUsers.contains { $0.id == owner }
     }
+    /// The methods `/offers/{id}/cancel` takes; the other one is answered 405 in the API's
+    /// envelope ("Request method 'GET' not supported"), changing nothing.
+    public var cancelMethods: Set<String> = ["GET", "POST"]
     /// Whether an unknown well-formed UUID becomes a new offer (`true`) or is a 404.
     public var createsOffersOnFirstSight = true
 

@@ -11,8 +11,12 @@ struct MarketRoutes: Sendable {
 
     func router() -> Router<MarketContext> {
         let router = Router(context: MarketContext.self)
-        router.get("offers/:id/cancel") { request, context in
-            try await offerRoute("cancel", request: request, context: context) { id in cancelReply(id: id) }
+        // The seed page cancels by GET, the later documentation by POST (`--cancel-method`).
+        for method in [HTTPRequest.Method.get, .post] {
+            router.on("offers/:id/cancel", method: method) { request, context in
+                guard configuration.cancelMethods.contains(method.rawValue) else { return methodNotAllowed(method) }
+                return try await offerRoute("cancel", request: request, context: context) { id in cancelReply(id: id) }
+            }
         }
         router.get("offers/:id") { request, context in
             try await offerRoute("offer", request: request, context: context) { id in
@@ -92,6 +96,15 @@ struct MarketRoutes: Sendable {
         try await sleepLatency()
         if let fault { return try await inject(fault, route: route, id: id, reply: reply) }
         return reply(id)
+    }
+
+    /// A method the cancel route does not take: counted apart, nothing changes.
+    private func methodNotAllowed(_ method: HTTPRequest.Method) -> Response {
+        _ = state.begin(route: "method-not-allowed", faultable: false)
+        defer { state.end() }
+        var response = Self.failure(.methodNotAllowed, code: "request.method-not-supported", message: "Request method '\(method.rawValue)' not supported")
+        response.headers[.allow] = configuration.cancelMethods.sorted().joined(separator: ", ")
+        return response
     }
 
     private func cancelReply(id: String) -> Response {

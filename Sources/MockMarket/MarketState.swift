@@ -50,7 +50,7 @@ final class MarketState: Sendable {
 
     init(configuration: MarketConfiguration) {
         self.configuration = configuration
-        catalog = OfferCatalog(contracts: configuration.contracts)
+        catalog = OfferCatalog(contracts: configuration.contracts, shape: configuration.replyShape)
         self.contents = NIOLockedValueBox(Self.initialContents(configuration))
         self.gateway = Gateway(configuration: configuration.gateway)
     }

@@ -17,12 +17,24 @@ public struct OfferCatalog: Sendable {
     public static let chains = ["MATIC", "ETHEREUM", "BSC", "AVAC"]
     public static let seedContract = Contract(address: "0xA4572039E7925BB175944F0F519Ae603F25e16c2", chain: "MATIC", name: "Battle Racers", symbol: "BRPART")
 
+    /// Which description of the API the offers are shaped after.
+    public enum Shape: String, Sendable, CaseIterable {
+        /// The seed page's reply (`contract.media` a string).
+        case seed
+        /// The later documentation's replies (docs-capsule, `api-products/market-api/`):
+        /// `nft.animationUrls`, `nft.fungible`, `nft.maxSupply`, `contract.media` as
+        /// `[{type, value}]` with `verified`, `premium`, `categories`, `currency`, and a sold
+        /// offer's `txApprove`, `txOutOfCustody`, `buyerId`, `soldOn`.
+        case docs
+    }
+
     /// Every contract, in index order.
     public let contracts: [Contract]
+    public let shape: Shape
     /// Each contract as the API's JSON, shared by every offer rendered.
     private let objects: [JSONValue]
 
-    public init(contracts count: Int) {
+    public init(contracts count: Int, shape: Shape = .seed) {
         let contracts: [Contract] = (0..<max(1, count)).map { index in
             guard index > 0 else { return Self.seedContract }
             let a = Hashing.splitMix(UInt64(index) ^ 0xC0_4742_AC75), b = Hashing.splitMix(a)
@@ -30,7 +42,8 @@ public struct OfferCatalog: Sendable {
             return Contract(address: "0x" + hex, chain: Self.chains[index % Self.chains.count], name: "Collection \(index)", symbol: "COL\(index)")
         }
         self.contracts = contracts
-        objects = contracts.map(OfferRenderer.contractJSON)
+        self.shape = shape
+        objects = contracts.map { OfferRenderer.contractJSON($0, shape: shape) }
     }
 
     public func contract(of id: String) -> Contract {

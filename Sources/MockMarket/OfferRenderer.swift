@@ -13,8 +13,13 @@ enum OfferRenderer {
     )
 
     /// A contract as the API nests it in an offer's NFT (made once per contract, by the catalog).
-    static func contractJSON(_ contract: OfferCatalog.Contract) -> JSONValue {
-        .object([
+    static func contractJSON(_ contract: OfferCatalog.Contract, shape: OfferCatalog.Shape = .seed) -> JSONValue {
+        let banner = "https://example.invalid/\(contract.symbol)-banner.jpeg"
+        let media: [(String, JSONValue)] = shape == .seed
+            ? [("media", .string(banner))]
+            : [("media", .array([.object([("type", .string("unknown")), ("value", .string(banner))])])),
+               ("verified", .bool(false)), ("premium", .bool(false)), ("categories", .array([]))]
+        return .object([
             ("chain", .string(contract.chain)),
             ("address", .string(contract.address)),
             ("count", .integer(0)),
@@ -23,8 +28,7 @@ enum OfferRenderer {
             ("symbol", .string(contract.symbol)),
             ("url", .string(contract == OfferCatalog.seedContract ? "https://battleracers.io" : "https://example.invalid/\(contract.symbol.lowercased())")),
             ("imageUrl", .string("https://example.invalid/\(contract.symbol)-logo.jpeg")),
-            ("media", .string("https://example.invalid/\(contract.symbol)-banner.jpeg")),
-        ])
+        ] + media)
     }
 
     private static let seedContractDescription = "Battle Racers is an action-packed blockchain racing game where you design, build, and race NFT cars on arcade-sized tracks. Customize your car in the garage by mixing and matching parts and weapons. Different parts have different stats and skills, contributing to your car’s overall performance."
@@ -39,6 +43,7 @@ enum OfferRenderer {
         // Every other offer carries a uint256 NFT id of 78 digits, as ERC-721 ids can be.
         let nftID = hash & 1 == 0 ? String(hash % 100_000) : Self.uint256(from: hash)
         let seller = "0x" + String(repeating: String(hash, radix: 16, uppercase: true).padding(toLength: 16, withPad: "0", startingAt: 0), count: 3).prefix(40)
+        let docs = catalog.shape == .docs
         let nft: JSONValue = .object([
             ("id", .string(nftID)),
             ("address", .string(contract.address)),
@@ -50,8 +55,20 @@ enum OfferRenderer {
             ("imagePreviewUrl", .string(image)),
             ("imageThumbnailUrl", .string(image)),
             ("attributes", attributes),
+        ] + (docs ? [
+            ("animationUrls", .array([.object([("type", .string("video/mp4")), ("value", .string("https://example.invalid/parts/\(nftID).mp4"))])])),
+            ("fungible", .bool(false)),
+            ("maxSupply", .integer(1)),
+        ] : []) + [
             ("contract", catalog.contractObject(of: offer.id)),
         ])
+        let state = status ?? offer.status
+        let sold: [(String, JSONValue)] = docs && state == .sold ? [
+            ("txApprove", .string("0x" + String(repeating: String(hash ^ 0xA, radix: 16), count: 4).prefix(64))),
+            ("txOutOfCustody", .string("0x" + String(repeating: String(hash ^ 0xB, radix: 16), count: 4).prefix(64))),
+            ("buyerId", .string("fd5a4ee7-2cf8-4f33-8978-3649bc447482")),
+            ("soldOn", .string("2021-03-13T16:14:26.076765Z")),
+        ] : []
         return .object([
             ("id", .string(offer.id)),
             ("nft", nft),
@@ -60,7 +77,7 @@ enum OfferRenderer {
             ("startDate", .string("2021-03-12T15:35:56.669347Z")),
             ("endDate", .string("2021-03-12T15:37:53.565075Z")),
             ("type", .string(OfferCatalog.type(of: offer.id))),
-            ("status", .string((status ?? offer.status).rawValue)),
+            ("status", .string(state.rawValue)),
             ("dataToSign", .string("\(offer.id)_\(seller)_\(buyer)_\(nftID)")),
             ("txInCustody", .string("0x" + String(repeating: String(hash, radix: 16), count: 4).prefix(64))),
             ("createdOn", .string("2021-03-12T15:35:56.869545Z")),
@@ -68,8 +85,9 @@ enum OfferRenderer {
             ("modifiedOn", .string("2021-03-12T15:36:18.483358Z")),
             ("modifiedBy", .string(offer.ownerID)),
             ("signed", .bool(true)),
+        ] + (docs ? [("currency", .string("USDC"))] : []) + [
             ("price", .integer(Int64(hash % 50_000) + 100)),
-        ])
+        ] + sold)
     }
 
     /// A 78-digit decimal string (the width of a large uint256) derived from `hash`.

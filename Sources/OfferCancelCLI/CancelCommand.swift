@@ -134,7 +134,7 @@ struct CancelCommand: AsyncParsableCommand {
         )
         if output.verbose {
             console.say("offer-cancel \(OfferCancelVersion.current): \(info.inputs.joined(separator: " ")) → \(baseURL), concurrency " + (behaviour.fixedConcurrency ? "\(behaviour.concurrency) fixed" : "adaptive up to \(behaviour.concurrency)")
-                + (behaviour.rate.map { ", rate \($0)" } ?? "") + (input.shard.map { ", shard \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
+                + (behaviour.rate.map { ", rate \($0)" } ?? "") + ", cancels by " + (behaviour.settings.cancelMethod == .auto ? "GET (POST after a 405)" : behaviour.settings.cancelMethod.rawValue) + (input.shard.map { ", shard \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
                 + "; credentials: " + credentialSource(client))
         }
         try await setUp(console) { try await hub.open(info) }
@@ -143,8 +143,10 @@ struct CancelCommand: AsyncParsableCommand {
         let signals = SignalWatcher(control: control, console: console, grace: behaviour.grace)
         let progress = RunProgress()
         let showProgress = output.progress == .always || (output.progress == .auto && !output.quiet && console.stderrIsTerminal)
+        var settings = behaviour.settings
+        settings.notice = { console.say("offer-cancel: " + $0) }
         let pipeline = CancelPipeline(
-            mode: client.map { .send($0) } ?? .dryRun, concurrency: behaviour.concurrency, settings: behaviour.settings,
+            mode: client.map { .send($0) } ?? .dryRun, concurrency: behaviour.concurrency, settings: settings,
             maxFailures: behaviour.maxFailures, grace: .milliseconds(Int64(behaviour.grace * 1000)), probe: behaviour.probe
         )
         let reporter = showProgress ? ProgressReporter(progress: progress, governor: client == nil ? nil : pipeline.governor, console: console) : nil

@@ -98,6 +98,9 @@ struct BehaviourOptions: ParsableArguments {
     @Flag(help: "The first release's flow control: exactly -c requests in flight, no adaptive concurrency or rate, no run-wide pause, no retry budget or circuit breaker (each request backs off on its own). The defaults already tell random 429s/503s from a limit.")
     var fixedConcurrency = false
 
+    @Option(help: ArgumentHelp("How cancels are sent: auto (GET, as the seed page documents, switching the whole run to POST, as the later documentation does, at the first 405), GET or POST (pinned).", valueName: "auto|GET|POST"))
+    var cancelMethod = "auto"
+
     @Option(help: ArgumentHelp("Seconds to wait for a reply before it counts as a timeout.", valueName: "seconds"))
     var timeout = 30.0
 
@@ -150,6 +153,7 @@ struct BehaviourOptions: ParsableArguments {
         if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1") }
         guard probe >= 0 else { throw ValidationError("--probe must not be negative (0 turns it off)") }
         if let confirmConcurrency, confirmConcurrency < 1 { throw ValidationError("--confirm-concurrency must be at least 1") }
+        guard CancelMethodPolicy(argument: cancelMethod) != nil else { throw ValidationError("--cancel-method \(cancelMethod): expected auto, GET or POST") }
         if let rate, RateText.perSecond(rate) == nil { throw ValidationError("--rate \(rate): expected N, N/s or N/m with N > 0") }
     }
 
@@ -165,6 +169,7 @@ struct BehaviourOptions: ParsableArguments {
         settings.flow.fixed = fixedConcurrency
         settings.flow.retryAfterCap = .milliseconds(Int64(retryAfterCap * 1000))
         settings.confirm = confirm
+        settings.cancelMethod = CancelMethodPolicy(argument: cancelMethod) ?? .auto
         settings.confirmTimeout = .milliseconds(Int64(confirmTimeout * 1000))
         settings.confirmConcurrency = confirmConcurrency ?? max(1, concurrency / 4)
         return settings

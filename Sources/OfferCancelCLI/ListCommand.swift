@@ -66,8 +66,8 @@ struct ListCommand: AsyncParsableCommand {
                 try writer.write(offer)
             }
             try writer.flush()
-            console.say("offer-cancel list: \(listed - passedOver) offers" + (passedOver > 0 ? " (\(passedOver) more passed over by --chain, --price or --created filters)" : "")
-                + " from \(query.pathAndQuery)")
+            console.say("offer-cancel list: \(listed.count - passedOver) offers" + (passedOver > 0 ? " (\(passedOver) more passed over by --chain, --price or --created filters)" : "")
+                + " from \(query.pathAndQuery)" + (listed.pages > 1 ? " (\(listed.pages) pages)" : ""))
             status = 0
         } catch let error as OfferListError {
             try? writer.flush()

@@ -26,6 +26,9 @@ struct ListFilters: ParsableArguments {
     @Option(help: ArgumentHelp("Only this sub-user's offers (GET /users/{id}/offers).", valueName: "id"))
     var subUser: String?
 
+    @Option(help: ArgumentHelp("Offers per page to ask for when the API pages its list (default: the server's); every page is read, and the pages must add up.", valueName: "n"))
+    var pageSize: Int?
+
     @Option(help: ArgumentHelp("Local: only offers on this chain (MATIC, ETHEREUM, …).", valueName: "chain"))
     var chain: String?
 
@@ -59,6 +62,10 @@ struct ListFilters: ParsableArguments {
         query.externalUserID = externalUserId
         query.includeSubUsers = includeSubUsers ? true : nil
         query.subUser = subUser
+        if let pageSize {
+            guard (1...100_000).contains(pageSize) else { throw ValidationError("--page-size \(pageSize): 1 to 100000 offers") }
+            query.pageSize = pageSize
+        }
         return query
     }
 
@@ -73,6 +80,7 @@ struct ListFilters: ParsableArguments {
         add("--external-user-id", externalUserId)
         if includeSubUsers { flags.append("--include-sub-users") }
         add("--sub-user", subUser)
+        add("--page-size", pageSize)
         add("--chain", chain)
         add("--price-below", priceBelow)
         add("--price-above", priceAbove)

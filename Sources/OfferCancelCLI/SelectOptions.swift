@@ -36,9 +36,10 @@ struct SelectOptions: ParsableArguments {
         let local = try filters.localFilter()
         var selection = OfferSelection(query: query)
         do {
-            _ = try await client.listOffers(query, retry: retry) { offer in
+            let list = try await client.listOffers(query, retry: retry) { offer in
                 if local.admits(offer) { selection.add(offer) }
             }
+            selection.pages = list.pages
         } catch let error as OfferListError {
             console.say("offer-cancel: --select: \(error); nothing was cancelled")
             throw ExitCode(3)

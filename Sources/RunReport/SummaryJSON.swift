@@ -34,6 +34,7 @@ public enum SummaryJSON {
             ("recordsKept", .integer(Int64(summary.recordsKept))),
             ("unrecordedActedOn", .integer(Int64(summary.unrecordedActedOn))),
             ("flow", summary.flow.map(flow) ?? .null),
+            ("cancelMethod", summary.cancelMethod.map(JSONValue.string) ?? .null),
             ("baseURL", run.map { .string($0.baseURL) } ?? .null),
             ("dryRun", .bool(run?.dryRun ?? false)),
         ]

@@ -32,6 +32,7 @@ public enum SummaryText {
             lines.append("  " + paint("31", "records    \(summary.recordsKept) kept; \(summary.unrecordedActedOn) offers acted on after the record stream was lost (listed above as \"not recorded\")"))
         }
         if let latency = stats.latencyMs { lines.append("  latency ms " + percentiles(latency)) }
+        if let method = summary.cancelMethod { lines.append("  method     " + method) }
         if let flow = summary.flow { lines.append("  flow       " + flowLine(flow, requests: stats.requests)) }
         if stats.confirmed + stats.unconfirmed > 0 {
             var line = "  confirmed  \(stats.confirmed) seen CLOSED"

@@ -36,7 +36,11 @@ struct ArkaneMock: AsyncParsableCommand {
     @Option(help: "Sub-users of the caller's application (sub-user-1… with externalUserId ext-1…; 3 with --mixed).") var subUsers: Int?
     @Option(help: "Offers per chunk written by a list reply.") var listChunk = 500
     @Option(help: "Fault: list replies drop the connection after this many offers.") var listCutAfter: Int?
+    @Option(help: "Offers shaped as the seed page's reply (seed) or as the later documentation's (docs: animationUrls, fungible, maxSupply, contract media as a list, currency, a sold offer's buyer).") var replyShape = "seed"
+    @Option(help: "Page list replies N offers at a time, as Venly's API does (pageNumber from 1, pageSize; a pagination member). Default: the whole list in one reply.") var pageSize: Int?
+    @Flag(help: "Fault, with --page-size: every list request gets the first page, whatever pageNumber it asks for.") var faultIgnorePage = false
     @Flag(help: "Unknown IDs are 404 instead of new READY offers.") var noFirstSight = false
+    @Option(help: "The methods /offers/{id}/cancel takes: GET (the seed page), POST (the later documentation) or both; the other is answered 405 in the API's envelope.") var cancelMethod = "both"
 
     @Option(name: .customLong("closed"), help: "Share of first-sight offers already CLOSED.") var alreadyClosed = 0.0
     @Option(help: "Share of first-sight offers CLOSING_OFFER.") var closing = 0.0
@@ -88,6 +92,10 @@ struct ArkaneMock: AsyncParsableCommand {
         guard RetryAfterStyle(rawValue: retryAfterStyle) != nil else {
             throw ValidationError("--retry-after-style: one of " + RetryAfterStyle.allCases.map(\.rawValue).joined(separator: ", "))
         }
+        guard ["GET", "POST", "BOTH"].contains(cancelMethod.uppercased()) else { throw ValidationError("--cancel-method: GET, POST or both") }
+        guard OfferCatalog.Shape(rawValue: replyShape) != nil else { throw ValidationError("--reply-shape: seed or docs") }
+        if let pageSize, pageSize < 1 { throw ValidationError("--page-size must be at least 1") }
+        if faultIgnorePage && pageSize == nil { throw ValidationError("--fault-ignore-page needs --page-size") }
         if let burst, burst < 1 { throw ValidationError("--burst must be at least 1") }
         if let capacity, capacity < 1 { throw ValidationError("--capacity must be at least 1") }
         if let penalty, !(penalty > 0 && penalty <= 86_400) { throw ValidationError("--penalty: seconds, more than 0 and at most 86400") }
@@ -116,6 +124,7 @@ struct ArkaneMock: AsyncParsableCommand {
         configuration.seed = seed
         configuration.createsOffersOnFirstSight = !noFirstSight
         configuration.revokeAfter = revokeAfter
+        configuration.cancelMethods = cancelMethod.uppercased() == "BOTH" ? ["GET", "POST"] : [cancelMethod.uppercased()]
         let rate = try rateLimitPerSecond
         configuration.gateway.rateLimit = rate
         configuration.gateway.burst = burst ?? max(1, Int((rate ?? 1).rounded(.up)))
@@ -130,6 +139,9 @@ struct ArkaneMock: AsyncParsableCommand {
         configuration.contracts = max(1, contracts)
         configuration.listChunk = max(1, listChunk)
         configuration.listCutAfter = listCutAfter
+        configuration.listPageSize = pageSize
+        configuration.replyShape = OfferCatalog.Shape(rawValue: replyShape) ?? .seed
+        configuration.listIgnoresPage = faultIgnorePage
         if let count = subUsers ?? (mixedOffers ? 3 : nil), count > 0 { configuration.subUsers = SubUser.seeded(count) }
         configuration.offers += MockOffer.seeded(count: seedOffers, ownerID: configuration.ownerID, seed: seed, mixed: mixedOffers, subUsers: configuration.subUsers)
         if let tlsCert, let tlsKey {

@@ -162,7 +162,7 @@ extension EndToEnd {
 }
 
 /// `1234567` as `1,234,567`, as the plan prints counts.
-private func grouped(_ value: Int) -> String {
+func grouped(_ value: Int) -> String {
     let formatter = NumberFormatter()
     formatter.numberStyle = .decimal
     formatter.locale = Locale(identifier: "en_US")

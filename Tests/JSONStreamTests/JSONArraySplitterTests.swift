@@ -51,6 +51,31 @@ import Testing
         do { try splitter.finish() } catch { #expect(error.text.contains("ended after \(seen) elements"), "\(error.text)") }
     }
 
+    /// The member named by `captureKey` is kept whole, before or after the array, wherever the
+    /// chunks break; a scalar or a nested member of that name is not it.
+    @Test(arguments: [
+        (#"{"success":true,"result":[{"id":"a"},{"id":"b"}],"pagination":{"pageNumber":2,"hasNextPage":true,"s":"}]"}}"#, #"{"pageNumber":2,"hasNextPage":true,"s":"}]"}"#),
+        (#"{"pagination" : {"pageNumber":1,"x":[1,{"y":2}]}, "result":[{"pagination":{"no":1}}]}"#, #"{"pageNumber":1,"x":[1,{"y":2}]}"#),
+        (#"{"result":[{"id":"a"}],"pagination":null}"#, nil),
+        (#"{"result":[{"id":"a"}],"other":{"pagination":{"pageNumber":3}}}"#, nil),
+    ] as [(String, String?)])
+    func theCapturedMemberIsKeptWholeWhereverTheChunksBreak(document: String, captured: String?) throws {
+        let bytes = Array(document.utf8)
+        let expected = try captured.map { try JSONValue.parse($0) }
+        for cut in 0...bytes.count {
+            var splitter = JSONArraySplitter(captureKey: "pagination")
+            var count = 0
+            try splitter.feed(bytes[..<cut]) { _ in count += 1 }
+            try splitter.feed(bytes[cut...]) { _ in count += 1 }
+            try splitter.finish()
+            #expect(splitter.captured == expected, "cut at \(cut)")
+            #expect(count == (document.contains("\"id\":\"b\"") ? 2 : 1))
+        }
+        var single = JSONArraySplitter(captureKey: "pagination")
+        for byte in bytes { try single.feed([byte]) { _ in } }
+        #expect(single.captured == expected, "one byte at a time")
+    }
+
     @Test func aDocumentWithoutTheArrayIsAnError() throws {
         var splitter = JSONArraySplitter()
         try splitter.feed(Array(#"{"success":false,"errors":[{"code":"auth"}]}"#.utf8)) { _ in Issue.record("no element expected") }

@@ -131,21 +131,23 @@ public final class MarketClient: Sendable {
         }
     }
 
-    public func send(_ route: Route) async -> Reply {
+    /// Sends `route` by `method` (a cancel goes by ``CancelMethod/current``; everything else by
+    /// `GET`), without a body.
+    public func send(_ route: Route, method: HTTPMethod = .GET) async -> Reply {
         var reply = Reply()
         do {
             let token: Secret
             if let staticToken { token = staticToken } else { token = try await tokens.token() }
             reply.token = token
             var request = HTTPClientRequest(url: baseURL + route.path)
-            request.method = .GET
+            request.method = method
             request.headers.add(name: "User-Agent", value: Self.userAgent)
             request.headers.add(name: "Accept", value: "application/json")
             if !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token.value)") }
             let response = try await http.execute(request, deadline: .now() + .nanoseconds(timeout.nanoseconds))
             reply.status = Int(response.status.code)
             reply.retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
-            let bytes = try await response.body.collect(upTo: Self.maxBodyBytes)
+            guard let bytes = try await readBody(response, into: &reply) else { return reply }
             do {
                 reply.body = try bytes.withUnsafeReadableBytes { (raw) throws(JSONError) in try JSONValue.parse(raw) }
             } catch {
@@ -167,6 +169,29 @@ public final class MarketClient: Sendable {
             reply.timedOut = (error as? HTTPClientError).map { $0 == .readTimeout || $0 == .deadlineExceeded } ?? false
         }
         return reply
+    }
+
+    /// The body of `response`, at most ``maxBodyBytes``; `nil` when it stalled past the timeout
+    /// (`reply` then says how much of it came) or grew too large.
+    private func readBody(_ response: HTTPClientResponse, into reply: inout Reply) async throws -> ByteBuffer? {
+        var body: ByteBuffer?
+        do {
+            for try await var chunk in response.body {
+                guard (body?.readableBytes ?? 0) + chunk.readableBytes <= Self.maxBodyBytes else {
+                    reply.bodyError = "reply body larger than \(Self.maxBodyBytes) bytes"
+                    return nil
+                }
+                if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
+            }
+        } catch let error as HTTPClientError where error == .readTimeout || error == .deadlineExceeded {
+            // The status line came: the reply is late, not missing, and says how far it got.
+            let length = response.headers.first(name: "Content-Length").flatMap(Int.init).map(String.init) ?? "an unknown number of"
+            let seconds = timeout.seconds == timeout.seconds.rounded() ? String(Int(timeout.seconds)) : String(timeout.seconds)
+            reply.bodyError = "timed out after \(seconds) s reading the reply (\(body?.readableBytes ?? 0) of \(length) bytes)"
+            reply.timedOut = true
+            return nil
+        }
+        return body ?? ByteBuffer()
     }
 
     /// Longest wait a reply's `Retry-After` can ask for before it is clamped (and then capped

@@ -14,8 +14,9 @@ public enum FlowSignal: Sendable, Equatable {
 
     /// The signal of `reply`, which took `latency`.
     init(_ reply: MarketClient.Reply, latency: Duration) {
+        if reply.timedOut { self = .timedOut; return }
         switch reply.status {
-        case nil: self = reply.timedOut ? .timedOut : .failing
+        case nil: self = .failing
         case 429?: self = .throttled(retryAfter: reply.retryAfter)
         case 503?: self = .overloaded(retryAfter: reply.retryAfter)
         case 408?: self = .timedOut

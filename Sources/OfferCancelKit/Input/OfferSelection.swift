@@ -18,6 +18,8 @@ public struct OfferSelection: Sendable {
     public private(set) var byStatus: [String: Int] = [:]
     /// Offers by chain.
     public private(set) var byChain: [String: Int] = [:]
+    /// Replies the list took (more than one when the API pages it).
+    public var pages = 1
 
     /// An empty selection of the offers `query` lists.
     public init(query: OfferListQuery) {
@@ -60,7 +62,7 @@ public struct OfferSelection: Sendable {
             }
             return "  \(name) \(parts.joined(separator: ", "))"
         }
-        var lines = ["\(Self.grouped(count)) offer\(count == 1 ? "" : "s") from \(source)"]
+        var lines = ["\(Self.grouped(count)) offer\(count == 1 ? "" : "s") from \(source)" + (pages > 1 ? " (\(pages) pages)" : "")]
         if count > 0 {
             lines += [line("by contract:", byContract), line("by status:  ", byStatus), line("by chain:   ", byChain)]
         }

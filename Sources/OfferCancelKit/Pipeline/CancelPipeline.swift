@@ -71,8 +71,9 @@ public struct CancelPipeline: Sendable {
         let governor = governor
         var worker: CancelWorker?
         var confirmation: ConfirmationStage?
+        let cancelMethod = CancelMethod(settings.cancelMethod)
         if case .send(let client) = mode {
-            worker = CancelWorker(client: client, governor: governor, settings: settings, control: control)
+            worker = CancelWorker(client: client, governor: governor, settings: settings, control: control, cancelMethod: cancelMethod)
             if settings.confirm {
                 confirmation = ConfirmationStage(client: client, governor: governor, control: control, timeout: settings.confirmTimeout,
                                                  concurrency: settings.confirmConcurrency)
@@ -160,7 +161,8 @@ public struct CancelPipeline: Sendable {
             unrecordedActedOn: emitter.unrecordedActedOn,
             confirmed: emitter.confirmed,
             unconfirmed: emitter.unconfirmed,
-            flow: worker == nil ? nil : governor.statistics
+            flow: worker == nil ? nil : governor.statistics,
+            cancelMethod: worker == nil ? nil : cancelMethod.description
         )
         hub = emitter.hub
         await hub.close(summary)

@@ -10,6 +10,10 @@ public struct CancelSettings: Sendable {
     public var confirmTimeout: Duration = .seconds(30)
     /// `--confirm-concurrency`: confirmation polls in flight at most.
     public var confirmConcurrency = 4
+    /// `--cancel-method`: GET, POST, or GET until a 405.
+    public var cancelMethod = CancelMethodPolicy.auto
+    /// Tells the user something the run decided on its own (the switch to POST), as it happens.
+    public var notice: @Sendable (String) -> Void = { _ in }
 
     public init() {}
 }
@@ -27,6 +31,7 @@ struct CancelWorker: Sendable {
     let governor: Governor
     let settings: CancelSettings
     let control: RunControl
+    let cancelMethod: CancelMethod
 
     func process(_ item: InputItem, id: OfferID) async -> CancelRecord {
         var record = CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .failed)
@@ -46,7 +51,8 @@ struct CancelWorker: Sendable {
             waited += permit.waited
             attempt += 1
             let sentAt = clock.now
-            let reply = await client.send(.cancel(id))
+            let method = cancelMethod.current
+            let reply = await client.send(.cancel(id), method: method)
             var retry = Governor.Retry.ownBackoff
             if reply.cannotSend {
                 governor.giveBack(permit)
@@ -83,6 +89,23 @@ struct CancelWorker: Sendable {
                 record.traceCode = verdict.traceCode
                 record.errorMessage = "credentials rejected (HTTP 401)" + (verdict.errorMessage.map { ": \($0)" } ?? "")
                 control.abort("credentials rejected: the API answered 401 Unauthorized")
+                break
+            }
+            if reply.status == 405 {
+                // A 405 was not applied: under `auto` the item goes again by POST at once.
+                switch cancelMethod.refused(method) {
+                case .switched:
+                    settings.notice("the server refused GET for cancel (HTTP 405): sending every cancel by POST from now on (--cancel-method POST skips this)")
+                    continue
+                case .sendAgain:
+                    continue
+                case .final:
+                    let verdict = ReplyClassifier.classify(reply)
+                    record.outcome = .failed
+                    record.errorCode = verdict.errorCode
+                    record.traceCode = verdict.traceCode
+                    record.errorMessage = cancelMethod.finalRefusal(method)
+                }
                 break
             }
             let verdict = ReplyClassifier.classify(reply)

@@ -52,7 +52,8 @@ struct FailureProbe {
             switch record.httpStatus {
             case nil: "check --base-url and the network (--probe 0 turns this check off)"
             case let status? where status >= 500: "the API is failing; try again later (--probe 0 turns this check off)"
-            case 404?, 405?: "check --base-url (--probe 0 turns this check off)"
+            case 404?: "check --base-url (--probe 0 turns this check off)"
+            case 405?: "check --base-url and --cancel-method (--probe 0 turns this check off)"
             default: "check --base-url and the credentials (--probe 0 turns this check off)"
             }
         }

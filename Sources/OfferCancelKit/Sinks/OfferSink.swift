@@ -75,9 +75,13 @@ public struct RunSummary: Sendable {
     /// What flow control saw and did (429s, pauses, learned rate, per-second series); `nil`
     /// for a run that sent nothing (`--dry-run`).
     public var flow: FlowStatistics?
+    /// The method the run's cancels went by (`POST (switched from GET after a 405)`); `nil`
+    /// for a run that sent nothing.
+    public var cancelMethod: String?
 
     public init(startedAt: Timestamp, finishedAt: Timestamp, counts: [Outcome: Int], interrupted: Bool, abortReason: String?,
-                recordsKept: Int = 0, unrecordedActedOn: Int = 0, confirmed: Int = 0, unconfirmed: Int = 0, flow: FlowStatistics? = nil) {
+                recordsKept: Int = 0, unrecordedActedOn: Int = 0, confirmed: Int = 0, unconfirmed: Int = 0, flow: FlowStatistics? = nil,
+                cancelMethod: String? = nil) {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.counts = counts
@@ -88,6 +92,7 @@ public struct RunSummary: Sendable {
         self.confirmed = confirmed
         self.unconfirmed = unconfirmed
         self.flow = flow
+        self.cancelMethod = cancelMethod
     }
 
     public var total: Int { counts.values.reduce(0, +) }
