@@ -80,6 +80,26 @@ extension EndToEnd {
             #expect((refused > 0) == (mock == "POST" && client == "auto" || status != 0), "405s: \(refused)")
         }
 
+        /// Shards, --confirm and --resume work the same when cancels go by POST: half the offers
+        /// by one shard with confirmation, the rest by resuming its log, each offer cancelled once.
+        @Test func shardsConfirmAndResumeWorkByPOST() async throws {
+            let market = try MockProcess(["--cancel-method", "POST", "--close-delay-ms", "50"])
+            let ids = try IDFile(count: 80)
+            let log = scratch.file("run.ndjson")
+            let first = try CancelRun.run(["--base-url", market.baseURL, "--shard", "1/2", "--confirm", "-c", "8", "--sink", "ndjson:+\(log)", ids.path])
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stderr.contains("method     POST (switched from GET after a 405)"), "\(first.stderr)")
+            let rest = try CancelRun.run(["--base-url", market.baseURL, "--cancel-method", "POST", "--resume", log, "-c", "8", "--sink", "ndjson:+\(log)", ids.path])
+            #expect(rest.status == 0, "\(rest.stderr)")
+            #expect(rest.stderr.contains("method     POST") && !rest.stderr.contains("refused GET"), "\(rest.stderr)")
+            let calls = try #require(try await market.stats()["cancelCalls"])
+            #expect(Set(calls.members.map(\.key)) == Set(ids.ids))
+            #expect(calls.members.allSatisfy { $0.value.integer == 1 }, "each offer cancelled once")
+            let records = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { try JSONValue.parse(String($0)) }
+            #expect(records.count == 80)
+            #expect(outcomeCounts(records) == ["cancelled": 80])
+        }
+
         /// A body that stalls after 30 bytes is recorded as the timeout it is, with how far it
         /// got — not as a reply that is not JSON.
         @Test func aStalledBodyIsATimeoutThatSaysHowFarItGot() throws {

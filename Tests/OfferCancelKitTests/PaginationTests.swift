@@ -57,3 +57,16 @@ import Testing
         #expect(Self.walk(pages).reason == reason)
     }
 }
+
+/// The hosts of the later API (Venly) are taken as the Arkane ones are.
+@Suite struct LaterAPIHostTests {
+    @Test(arguments: [("https://api.arkane.market", "https://login.arkane.network"), ("https://api.venly.market", "https://login.venly.io"),
+                      ("https://api.venly.market/", "https://login.venly.io/")])
+    func theDocumentedHostsAreAccepted(base: String, auth: String) async throws {
+        let secret = try Secret(validating: "s", name: "secret")
+        let client = try MarketClient(baseURL: base, credentials: .clientCredentials(id: "id", secret: secret, authURL: auth), concurrency: 1, timeout: .seconds(5))
+        #expect(client.baseURL == base.trimmingSlash)
+        #expect(TokenProvider.tokenURL(auth) == auth.trimmingSlash + "/auth/realms/Arkane/protocol/openid-connect/token")
+        await client.shutdown()
+    }
+}
