@@ -131,7 +131,7 @@ struct BehaviourOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Confirmation polls in flight at most with --confirm (default: a quarter of --concurrency, at least 1). Offers waiting for CLOSED hold no slot.", valueName: "n"))
     var confirmConcurrency: Int?
 
-    @Option(help: ArgumentHelp("Stop (exit 3) when this many replies in a row fail the same way — a wrong --base-url or account, an API that is down; 0 turns it off.", valueName: "n"))
+    @Option(help: ArgumentHelp("Stop (exit 3) when this many replies in a row fail the same way — a wrong --base-url or account, an API that is down — or this many requests in a row get no reply at all over two --timeouts; 0 turns it off.", valueName: "n"))
     var probe = 20
 
     @Option(help: ArgumentHelp("After Ctrl-C or SIGTERM (or the last record-keeping sink lost), seconds that requests in flight get to finish before they are given up and recorded failed.", valueName: "seconds"))

@@ -157,6 +157,23 @@ extension EndToEnd {
             #expect(records.count == 5 && records.allSatisfy { $0["outcome"]?.string == "skipped" })
         }
 
+        /// A socket that accepts and never answers: five IDs used to be unfinished after 150 s
+        /// (an open circuit breaker held every retry through its cool-downs, one at a time). Now
+        /// each item's retries go on their own backoff, and twenty requests in a row without a
+        /// reply stop the run: exit 3, one aborted line naming the URL, a record per item.
+        @Test func aServerThatNeverAnswersStopsTheRunWithALine() throws {
+            let market = try PythonMarket("silent_socket.py")
+            let ids = try IDFile(count: 5)
+            let run = try CancelRun.run(["--base-url", market.baseURL, "--timeout", "1", "-q", "--sink", "ndjson:-", ids.path],
+                                        environment: ["ARKANE_TOKEN": "t"], signal: SIGKILL, signalWhen: { false })
+            #expect(run.status == 3, "\(run.stderr)")
+            #expect(run.stderr.contains("aborted: no reply to 20 requests in a row (the last: timed out waiting for the reply): is \(market.baseURL) the API"), "\(run.stderr)")
+            let records = try run.records()
+            #expect(records.count == 5)
+            #expect(records.allSatisfy { $0["outcome"]?.string == "failed" && ($0["attempts"]?.integer ?? 0) <= 5 })
+            #expect(records.allSatisfy { ($0["errorMessage"]?.string ?? "").contains("timed out waiting") }, "our own words are never cut by a short token")
+        }
+
         func newlines(in data: Data) -> Int {
             data.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
         }

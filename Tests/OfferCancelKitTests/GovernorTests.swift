@@ -17,8 +17,8 @@ import Testing
 
     /// Takes a permit at `now`, or fails the test.
     func permit(_ governor: Governor, _ now: ContinuousClock.Instant, first: Bool = true) throws -> Governor.Permit {
-        guard case .go(_, let inFlight) = governor.decide(now: now) else {
-            Issue.record("expected a permit at \(now - t0), got \(governor.decide(now: now))")
+        guard case .go(_, let inFlight) = governor.decide(now: now, firstAttempt: first) else {
+            Issue.record("expected a permit at \(now - t0), got \(governor.decide(now: now, firstAttempt: first))")
             throw Refused()
         }
         return Governor.Permit(issuedAt: now, inFlight: inFlight, firstAttempt: first, waited: .zero)
@@ -188,6 +188,8 @@ import Testing
             governor.release(sent, .failing, now: at(index))
         }
         #expect(governor.decide(now: at(10)) == .sleep(until: at(1009)), "open for a second")
+        // An item already sent retries on its own backoff, not after the cool-down.
+        governor.giveBack(try permit(governor, at(10), first: false))
         let probe = try permit(governor, at(1009))
         #expect(governor.decide(now: at(1009)) == .waitForRoom, "one probe at a time")
         governor.release(probe, .failing, now: at(1010))

@@ -22,7 +22,8 @@ public final class MarketClient: Sendable {
     private let staticToken: Secret?
     let http: HTTPClient
     private let loop: MultiThreadedEventLoopGroup
-    private let timeout: Duration
+    /// `--timeout`: how long a reply may take.
+    public let timeout: Duration
 
     /// `caCertificates` names a PEM file of CA certificates to trust besides the system's
     /// (`--cacert`); verification itself is never turned off.
@@ -217,9 +218,15 @@ public final class MarketClient: Sendable {
     /// underlying library quoted it (a refused header value).
     static func describe(_ error: any Error, hiding secret: Secret?) -> String {
         let text = describe(error)
+        // Our own words quote nothing: only a library's description is searched for the secret
+        // (a short test token would otherwise be cut out of "timed out").
+        if let error = error as? HTTPClientError, Self.ownWords.contains(error) { return text }
         guard let secret, !secret.isEmpty, text.contains(secret.value) else { return text }
         return text.replacingOccurrences(of: secret.value, with: "<redacted>")
     }
+
+    /// The failures ``describe(_:)`` names in its own words.
+    private static let ownWords: [HTTPClientError] = [.readTimeout, .deadlineExceeded, .connectTimeout, .remoteConnectionClosed]
 
     /// A short, secret-free description of a transport failure.
     static func describe(_ error: any Error) -> String {

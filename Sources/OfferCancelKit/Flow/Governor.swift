@@ -119,7 +119,7 @@ public final class Governor: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         while true {
-            switch decide(now: clock.now) {
+            switch decide(now: clock.now, firstAttempt: firstAttempt) {
             case .closed:
                 return nil
             case .go(let at, let inFlight):
@@ -204,12 +204,15 @@ public final class Governor: Sendable {
 
     // MARK: Decisions (synchronous, with the time passed in: the unit tests drive these)
 
-    func decide(now: ContinuousClock.Instant) -> Decision {
+    /// Whether a request may go now. An open circuit breaker holds first attempts only: an item
+    /// already sent retries on its own backoff (and the retry budget), so a server that stopped
+    /// answering ends each item within its attempts, not after the breaker's cool-downs.
+    func decide(now: ContinuousClock.Instant, firstAttempt: Bool = true) -> Decision {
         state.withLockedValue { state in
             if state.closed { return .closed }
             if let until = state.pausedUntil, until > now { return .sleep(until: until) }
             var probe = false
-            if !settings.fixed {
+            if !settings.fixed, firstAttempt || !state.breaker.isOpen {
                 switch state.breaker.admit(now: now) {
                 case .closed: break
                 case .open(let until): return .sleep(until: until)

@@ -73,7 +73,8 @@ public struct CancelPipeline: Sendable {
         var confirmation: ConfirmationStage?
         let cancelMethod = CancelMethod(settings.cancelMethod)
         if case .send(let client) = mode {
-            worker = CancelWorker(client: client, governor: governor, settings: settings, control: control, cancelMethod: cancelMethod)
+            worker = CancelWorker(client: client, governor: governor, settings: settings, control: control, cancelMethod: cancelMethod,
+                                  silence: SilenceProbe(window: probe, timeout: client.timeout))
             if settings.confirm {
                 confirmation = ConfirmationStage(client: client, governor: governor, control: control, timeout: settings.confirmTimeout,
                                                  concurrency: settings.confirmConcurrency)

@@ -32,6 +32,7 @@ struct CancelWorker: Sendable {
     let settings: CancelSettings
     let control: RunControl
     let cancelMethod: CancelMethod
+    let silence: SilenceProbe
 
     func process(_ item: InputItem, id: OfferID) async -> CancelRecord {
         var record = CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .failed)
@@ -77,6 +78,9 @@ struct CancelWorker: Sendable {
             }
             record.attempts = attempt
             record.httpStatus = reply.status
+            if silence.observe(answered: reply.status != nil) {
+                control.abort("no reply to \(silence.window) requests in a row (the last: \(reply.transportError ?? reply.bodyError ?? "no reply")): is \(client.baseURL) the API, and is it up? (--probe 0 turns this check off)")
+            }
             if reply.status == 401 {
                 if await client.tokens.canRefresh, !refreshedAfter401, let token = reply.token {
                     refreshedAfter401 = true
