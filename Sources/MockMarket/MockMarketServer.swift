@@ -75,9 +75,10 @@ public final class MockMarketServer: Sendable {
     /// The bound port, once started.
     public var port: Int? { running.withLockedValue { $0?.port } }
 
-    /// `http://HOST:PORT` (`https://` with TLS), once started.
+    /// `http://HOST:PORT` (`https://` with TLS), once started; an IPv6 host in brackets.
     public var baseURL: String {
-        "\(configuration.tls == nil ? "http" : "https")://\(configuration.host):\(port ?? configuration.port)"
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        return "\(configuration.tls == nil ? "http" : "https")://\(host):\(port ?? configuration.port)"
     }
 
     /// Stops accepting, lets requests in flight finish, and returns when the server is down.

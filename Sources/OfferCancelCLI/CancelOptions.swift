@@ -71,8 +71,11 @@ struct InputOptions: ParsableArguments {
 
 /// Which API, and who we are to it.
 struct APIOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The Market API.", valueName: "url"))
-    var baseURL = "https://api.arkane.market"
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("The Market API (default: https://api.arkane.market).", valueName: "url"))
+    var baseURLOption: String?
+
+    /// The Market API's URL, `--base-url` or the default.
+    var baseURL: String { baseURLOption ?? "https://api.arkane.market" }
 
     @Option(help: ArgumentHelp("The login server for client credentials (ARKANE_CLIENT_ID, ARKANE_CLIENT_SECRET).", valueName: "url"))
     var authURL = "https://login.arkane.network"
@@ -85,6 +88,31 @@ struct APIOptions: ParsableArguments {
 
     @Flag(help: "Run against the simulated market: the arkane-mock beside offer-cancel (or on PATH), started on a free loopback port and stopped at the end (a mix of every outcome).")
     var mock = false
+
+    func validate() throws {
+        if mock, let baseURLOption { throw ValidationError("--mock runs a market of its own: drop --base-url \(baseURLOption)") }
+        try URLCheck.check(baseURL, option: "--base-url")
+        try URLCheck.check(authURL, option: "--auth-url")
+    }
+}
+
+/// What makes a URL option unusable before anything is sent: an IPv6 address without
+/// brackets, a query or a fragment (every request's path is appended to it).
+enum URLCheck {
+    static func check(_ url: String, option: String) throws {
+        guard let schemeEnd = url.range(of: "://") else { return }
+        let rest = url[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if !authority.hasPrefix("["), authority.filter({ $0 == ":" }).count > 1 {
+            // The last part is read as the port (`::1:18103`); an address alone cannot be told apart.
+            let parts = authority.split(separator: ":", omittingEmptySubsequences: false)
+            let example = "[" + parts.dropLast().joined(separator: ":") + "]:" + parts[parts.count - 1]
+            throw ValidationError("\(option) \(url): an IPv6 address goes in brackets, as in \(url[..<schemeEnd.upperBound])\(example)")
+        }
+        if url.contains("?") || url.contains("#") {
+            throw ValidationError("\(option) \(url): no query or fragment; every request's path and query are added to it")
+        }
+    }
 }
 
 /// How hard and how carefully to go.
@@ -101,7 +129,7 @@ struct BehaviourOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How cancels are sent: auto (GET, as the seed page documents, switching the whole run to POST, as the later documentation does, at the first 405), GET or POST (pinned).", valueName: "auto|GET|POST"))
     var cancelMethod = "auto"
 
-    @Option(help: ArgumentHelp("Seconds to wait for a reply before it counts as a timeout.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to wait for a reply before it counts as a timeout.", valueName: "seconds"))
     var timeout = 30.0
 
     @Option(help: "Requests per ID at most, retries included (retries: 429, 5xx, timeouts, connection errors).")
@@ -113,7 +141,7 @@ struct BehaviourOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Longest backoff in milliseconds.", valueName: "ms"))
     var backoffCap = 10_000
 
-    @Option(help: ArgumentHelp("Longest Retry-After honoured, in seconds.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Longest Retry-After honoured, in seconds.", valueName: "seconds"))
     var retryAfterCap = 60.0
 
     @Option(help: ArgumentHelp("Abort (exit 3) after this many failed records; IDs not yet sent become skipped.", valueName: "n"))
@@ -125,7 +153,7 @@ struct BehaviourOptions: ParsableArguments {
     @Flag(help: "After each accepted cancel, poll the offer until it is CLOSED (see --confirm-timeout).")
     var confirm = false
 
-    @Option(help: ArgumentHelp("Seconds to wait for CLOSED with --confirm.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to wait for CLOSED with --confirm.", valueName: "seconds"))
     var confirmTimeout = 30.0
 
     @Option(help: ArgumentHelp("Confirmation polls in flight at most with --confirm (default: a quarter of --concurrency, at least 1). Offers waiting for CLOSED hold no slot.", valueName: "n"))
@@ -134,22 +162,21 @@ struct BehaviourOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop (exit 3) when this many replies in a row fail the same way — a wrong --base-url or account, an API that is down — or this many requests in a row get no reply at all over two --timeouts; 0 turns it off.", valueName: "n"))
     var probe = 20
 
-    @Option(help: ArgumentHelp("After Ctrl-C or SIGTERM (or the last record-keeping sink lost), seconds that requests in flight get to finish before they are given up and recorded failed.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("After Ctrl-C or SIGTERM (or the last record-keeping sink lost), seconds that requests in flight get to finish before they are given up and recorded failed.", valueName: "seconds"))
     var grace = 10.0
 
     func validate() throws {
-        for (name, value) in [("--timeout", timeout), ("--retry-after-cap", retryAfterCap), ("--confirm-timeout", confirmTimeout), ("--grace", grace)] {
-            guard value.isFinite, value <= 86_400 else { throw ValidationError("\(name) \(value): at most 86400 seconds") }
+        // One message per option, naming the range, whatever was wrong (-1, nan, inf, 1e9).
+        for (name, value, zero) in [("--timeout", timeout, false), ("--retry-after-cap", retryAfterCap, true), ("--confirm-timeout", confirmTimeout, false), ("--grace", grace, true)] {
+            guard value.isFinite, zero ? value >= 0 : value > 0, value <= 86_400 else {
+                throw ValidationError("\(name) \(value): seconds, \(zero ? "0" : "more than 0") to 86400")
+            }
         }
-        guard grace >= 0 else { throw ValidationError("--grace must not be negative") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
         guard (0...86_400_000).contains(backoffBase), (0...86_400_000).contains(backoffCap) else {
             throw ValidationError("--backoff-base and --backoff-cap: 0 to 86400000 ms")
         }
-        guard retryAfterCap >= 0 else { throw ValidationError("--retry-after-cap must not be negative") }
-        guard confirmTimeout > 0 else { throw ValidationError("--confirm-timeout must be more than 0 seconds") }
         if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1") }
         guard probe >= 0 else { throw ValidationError("--probe must not be negative (0 turns it off)") }
         if let confirmConcurrency, confirmConcurrency < 1 { throw ValidationError("--confirm-concurrency must be at least 1") }
@@ -211,4 +238,11 @@ struct OutputOptions: ParsableArguments {
 
     @Flag(name: .shortAndLong, help: "Say more on stderr: the run's settings and every failed record.")
     var verbose = false
+
+    func validate() throws {
+        if quiet && verbose { throw ValidationError("-q and -v ask for opposite things: choose one") }
+        if noRecords, let keeping = sinks.first(where: { spec in ["csv", "ndjson", "exec"].contains(spec.split(separator: ":").first.map(String.init) ?? "") }) {
+            throw ValidationError("--no-records keeps no record, yet --sink \(keeping) would keep them: drop one of the two")
+        }
+    }
 }

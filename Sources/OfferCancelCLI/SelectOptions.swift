@@ -10,8 +10,11 @@ struct SelectOptions: ParsableArguments {
 
     @OptionGroup(title: "What --select lists") var filters: ListFilters
 
-    @Option(help: ArgumentHelp("With --select: ask on the terminal before cancelling more than this many offers. Where stdin is not a terminal, such a run needs --yes.", valueName: "n"))
-    var confirmAbove = 100
+    @Option(name: .customLong("confirm-above"), help: ArgumentHelp("With --select: ask on the terminal before cancelling more than this many offers (default 100). Where stdin is not a terminal, such a run needs --yes.", valueName: "n"))
+    var confirmAboveOption: Int?
+
+    /// `--confirm-above`, or its default.
+    var confirmAbove: Int { confirmAboveOption ?? 100 }
 
     @Flag(name: .shortAndLong, help: "With --select: cancel after printing the plan, without asking.")
     var yes = false
@@ -23,6 +26,7 @@ struct SelectOptions: ParsableArguments {
                 throw ValidationError("the list filters (--status, --contract, --chain, …) choose offers for --select: add --select, or use `offer-cancel list`")
             }
             if yes { throw ValidationError("--yes answers the question --select asks: add --select") }
+            if confirmAboveOption != nil { throw ValidationError("--confirm-above sets when --select asks: add --select") }
             return
         }
         _ = try filters.query()

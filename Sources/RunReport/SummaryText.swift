@@ -49,7 +49,8 @@ public enum SummaryText {
 
     /// Wraps text in an ANSI colour when `color` is on.
     static func painter(_ color: Bool) -> (_ code: String, _ text: String) -> String {
-        { code, text in color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+        // Each line on its own: a reset after a newline would leave the next line coloured.
+        { code, text in color ? text.split(separator: "\n", omittingEmptySubsequences: false).map { "\u{1B}[\(code)m\($0)\u{1B}[0m" }.joined(separator: "\n") : text }
     }
 
     /// 429s, throttling episodes apart from isolated 429/503s, what the run learned, and what

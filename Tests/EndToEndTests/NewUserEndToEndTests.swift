@@ -174,6 +174,27 @@ extension EndToEnd {
             #expect(records.allSatisfy { ($0["errorMessage"]?.string ?? "").contains("timed out waiting") }, "our own words are never cut by a short token")
         }
 
+        /// Misuse that was accepted silently, or named wrongly: each is one line naming what is
+        /// wrong, and exit 2, before anything is read or sent.
+        @Test(arguments: [
+            (["--timeout", "-1"], "--timeout -1.0: seconds, more than 0 to 86400"),
+            (["--timeout", "nan"], "--timeout nan: seconds, more than 0 to 86400"),
+            (["--grace", "-2"], "--grace -2.0: seconds, 0 to 86400"),
+            (["--base-url", "http://::1:18103"], "an IPv6 address goes in brackets, as in http://[::1]:18103"),
+            (["--base-url", "http://127.0.0.1:9?x=1"], "no query or fragment"),
+            (["-q", "-v"], "-q and -v ask for opposite things"),
+            (["--no-records", "--sink", "ndjson:x.ndjson"], "--no-records keeps no record, yet --sink ndjson:x.ndjson would keep them"),
+            (["--mock", "--base-url", "http://127.0.0.1:9"], "--mock runs a market of its own: drop --base-url"),
+            (["--confirm-above", "5"], "--confirm-above sets when --select asks: add --select"),
+            (["--cancel-method", "PUT"], "--cancel-method PUT: expected auto, GET or POST"),
+        ] as [([String], String)])
+        func misuseIsOneLineAndExit2(arguments: [String], message: String) throws {
+            let ids = try IDFile(count: 2)
+            let run = try CancelRun.run(arguments + [ids.path])
+            #expect(run.status == 2, "\(run.stderr)")
+            #expect(run.stderr.contains(message), "\(run.stderr)")
+        }
+
         func newlines(in data: Data) -> Int {
             data.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
         }

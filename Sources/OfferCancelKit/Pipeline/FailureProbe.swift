@@ -51,6 +51,7 @@ struct FailureProbe {
         default:
             switch record.httpStatus {
             case nil: "check --base-url and the network (--probe 0 turns this check off)"
+            case 429?: "the API refuses this pace: lower -c, use the adaptive defaults instead of --fixed-concurrency, or set --rate (--probe 0 turns this check off)"
             case let status? where status >= 500: "the API is failing; try again later (--probe 0 turns this check off)"
             case 404?: "check --base-url (--probe 0 turns this check off)"
             case 405?: "check --base-url and --cancel-method (--probe 0 turns this check off)"
