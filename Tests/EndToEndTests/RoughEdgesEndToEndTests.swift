@@ -16,7 +16,7 @@ extension EndToEnd {
         @Test(arguments: [["ARKANE_TOKEN": "a-token-for-the-real-api"], ["ARKANE_CLIENT_ID": "studio", "ARKANE_CLIENT_SECRET": "s3cret"]])
         func theDemoIgnoresCredentialsMeantForTheRealAPI(environment: [String: String]) throws {
             let ids = try IDFile(count: 40)
-            let run = try CancelRun.run(["--mock", "-q", "-v", ids.path], environment: environment)
+            let run = try CancelRun.run(["--mock", "-v", ids.path], environment: environment)
             let records = try run.records()
             #expect(run.status != 3, "\(run.stderr)")
             #expect(records.count == 40)
