@@ -44,7 +44,7 @@ extension EndToEnd {
         @Test func aConfirmTimeoutOfZeroSaysWhatIsWrong() throws {
             let run = try CancelRun.run(["--mock", "--confirm", "--confirm-timeout", "0", "-"], stdin: Data())
             #expect(run.status == 2)
-            #expect(run.stderr.contains("--confirm-timeout must be more than 0 seconds"), "\(run.stderr)")
+            #expect(run.stderr.contains("--confirm-timeout 0.0: seconds, more than 0 to 86400"), "\(run.stderr)")
             #expect(!run.stderr.contains("negative"))
         }
     }

@@ -108,7 +108,7 @@ extension EndToEnd {
         @Test func verboseNamesEveryFailedRecord() throws {
             let market = try MockProcess(["--not-found", "1"])
             let ids = try IDFile(count: 3)
-            let run = try CancelRun.run(["--base-url", market.baseURL, "-v", "-q", ids.path])
+            let run = try CancelRun.run(["--base-url", market.baseURL, "-v", ids.path])
             #expect(run.status == 1)
             for id in ids.ids { #expect(run.stderr.contains("\(id) not_found HTTP 404")) }
             #expect(run.stderr.contains("concurrency adaptive up to 64"))
