@@ -42,6 +42,8 @@ struct CancelWorker: Sendable {
         var lastAttempt: Duration?
         var refreshedAfter401 = false
         var attempt = 0
+        /// Throttled attempts not counted against `--max-attempts`.
+        var paced = 0
         // An attempt that got no answer, or a 5xx, may have been applied all the same.
         var mayHaveApplied = false
         while true {
@@ -125,7 +127,10 @@ struct CancelWorker: Sendable {
                 if let offer = verdict.offer { record.fill(from: offer) }
                 break
             }
-            guard let delay = retryDelay(after: attempt, reply: reply, retry: retry) else {
+            // A 429/503 the governor took as the server's pace (not its failure) is not the
+            // item's fault: up to twice --max-attempts of them are not counted against it.
+            if retry != .ownBackoff, paced < 2 * settings.retry.maxAttempts { paced += 1 }
+            guard let delay = retryDelay(after: max(1, attempt - paced), reply: reply, retry: retry) else {
                 record.outcome = .failed
                 record.errorMessage = "gave up after \(attempt) attempts: " + (verdict.errorMessage ?? "no usable reply")
                 break
