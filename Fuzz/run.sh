@@ -11,7 +11,12 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(FuzzLines FuzzCSV FuzzNDJSON FuzzJSONDocument FuzzReplyClassifier FuzzResumeLog)
 flags=(-Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
-for target in "${targets[@]}"; do swift build -c debug --product "$target" "${flags[@]}" 2>&1 | grep -E "error|Compiling.*Fuzz|Build" || true; done
+# One build for every target when none is named: one planning pass, shared modules once.
+if [ $# -eq 0 ]; then
+    swift build -c debug "${flags[@]}" 2>&1 | grep -E "error|Build" || true
+else
+    for target in "${targets[@]}"; do swift build -c debug --product "$target" "${flags[@]}" 2>&1 | grep -E "error|Build" || true; done
+fi
 mkdir -p crashes work
 # fuzz TARGET: one run from the seed corpus; prints its figures, returns 1 on a crash.
 fuzz() {
