@@ -10,7 +10,7 @@ import NIOSSL
 /// sized to the run's concurrency, HTTP/2 where the server offers it, timeouts, and reply
 /// bodies capped and parsed once.
 ///
-/// ``send(_:)`` never throws: every way a request can end is a ``Reply``.
+/// ``send(_:method:)`` never throws: every way a request can end is a ``Reply``.
 public final class MarketClient: Sendable {
     public static let userAgent = "offer-cancel/\(OfferCancelVersion.current)"
     /// Replies larger than this are not read further and count as malformed.

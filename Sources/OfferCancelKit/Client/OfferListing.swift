@@ -73,7 +73,7 @@ extension MarketClient {
     /// Lists offers, handing each to `body` as soon as the reply's bytes hold it whole; the
     /// array is never held. A reply with a `pagination` object is one page: the next one is
     /// asked for (`pageNumber`, and `pageSize` when given) until `hasNextPage` is false, and
-    /// the pages must add up (``PageWalk``). A page that fails before its first offer (429, 5xx,
+    /// the pages must add up (`PageWalk`). A page that fails before its first offer (429, 5xx,
     /// a network error) is asked for again as `retry` says — full jitter, `Retry-After`
     /// honoured up to its cap — for `retry.maxAttempts` requests at most; once offers were
     /// handed out, a reply cut short is an error that says how many.
