@@ -49,9 +49,13 @@ public final class ByteInput {
     }
 
     /// Whether the descriptor is a regular file (never waits for data), not a pipe or terminal.
-    public var isRegularFile: Bool {
+    public var isRegularFile: Bool { regularFileSize != nil }
+
+    /// The file's size in bytes when the descriptor is a regular file; `nil` for a pipe or terminal.
+    public var regularFileSize: Int? {
         var info = stat()
-        return fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int(info.st_size)
     }
 
     /// The number of unconsumed bytes in the window.

@@ -149,7 +149,8 @@ struct CancelCommand: AsyncParsableCommand {
             mode: client.map { .send($0) } ?? .dryRun, concurrency: behaviour.concurrency, settings: settings,
             maxFailures: behaviour.maxFailures, grace: .milliseconds(Int64(behaviour.grace * 1000)), probe: behaviour.probe
         )
-        let reporter = showProgress ? ProgressReporter(progress: progress, governor: client == nil ? nil : pipeline.governor, console: console) : nil
+        let reporter = showProgress ? ProgressReporter(progress: progress, governor: client == nil ? nil : pipeline.governor, console: console,
+                                                      estimatedTotal: { source.estimatedTotal }) : nil
         reporter?.start()
         let result: RunResult
         do {
@@ -188,13 +189,20 @@ struct CancelCommand: AsyncParsableCommand {
             .target.map { $0.hasPrefix("+") ? String($0.dropFirst()) : $0 }
     }
 
-    /// The command that finishes this run from its record log.
+    /// The command that finishes this run: from its record log; from the NDJSON it streamed to
+    /// stdout, if that was saved; or else the same inputs again with a log (offers already
+    /// cancelled answer already_closed).
     private func resumeCommand(log: String?) -> String {
-        let log = log ?? "LOG"
         let inputs = selection.select ? selection.arguments.joined(separator: " ") : input.inputs.isEmpty ? "-" : input.inputs.joined(separator: " ")
-        let hint = log == "LOG" ? " (LOG: the NDJSON records this run did write)" : ""
         let shard = input.shard.map { " --shard \($0)" } ?? ""
-        return "offer-cancel --resume \(log) --sink ndjson:+\(log)\(shard) \(inputs)\(hint)"
+        if let log { return "offer-cancel --resume \(log) --sink ndjson:+\(log)\(shard) \(inputs)" }
+        let again = "offer-cancel --sink ndjson:run.ndjson\(shard) \(inputs)"
+        let streamed = output.sinks.isEmpty || output.sinks.contains { (try? SinkSpec(parsing: $0)).map { $0.scheme == "ndjson" && $0.target == "-" } == true }
+        guard streamed else {
+            return again + " (this run kept no NDJSON log to --resume from: run the inputs again with one; offers it cancelled answer already_closed)"
+        }
+        return "offer-cancel --resume LOG --sink ndjson:+LOG\(shard) \(inputs), LOG being the NDJSON this run wrote to stdout; "
+            + "if it was not kept: \(again) (offers it cancelled answer already_closed)"
     }
 
     /// Runs a set-up step; its failure is a configuration error: one line, exit 2.

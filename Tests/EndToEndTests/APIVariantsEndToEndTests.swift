@@ -8,7 +8,7 @@ extension EndToEnd {
     /// The API as its own later documentation describes it: cancel by POST (docs-capsule,
     /// cancel-an-offer.md since commit 712dfec) and lists in pages (Venly's
     /// `VyApiResponseDto.pagination`).
-    @Suite struct APIVariantsEndToEndTests {
+    @Suite(.serialized, .machineShare) struct APIVariantsEndToEndTests {
         let scratch: Scratch
         init() throws { scratch = try Scratch() }
 

@@ -9,7 +9,7 @@ extension EndToEnd {
     /// The reply examples of the API's own documentation (Tests/Fixtures/docs-capsule, with
     /// their source and commit in SOURCE.md) as contract tests: offer-cancel records and lists
     /// each one right, and arkane-mock serves every key of them with the same JSON type.
-    @Suite struct ContractEndToEndTests {
+    @Suite(.serialized, .machineShare) struct ContractEndToEndTests {
         static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/docs-capsule")
 

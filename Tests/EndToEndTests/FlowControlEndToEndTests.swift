@@ -1,11 +1,12 @@
 import Foundation
 import JSONStream
 import Testing
+import TestSupport
 
 extension EndToEnd {
     /// The run against a gateway whose limits nobody published: counts of 429s, lock-outs and
     /// records, never wall time.
-    @Suite struct FlowControlEndToEndTests {
+    @Suite(.serialized, .wholeMachine) struct FlowControlEndToEndTests {
         /// The gateway's counts and the market's applied cancels after a run.
         struct Gateway {
             var accepted: Int64
@@ -44,14 +45,21 @@ extension EndToEnd {
             #expect(run.status == 0)
         }
 
+        /// The limit halves once a third of the offers are recorded — an event of the run, not a
+        /// moment on the clock: a sanitized client, slow to start, once met the change in its
+        /// slow start instead of at the limit it had learned, and saw three times the 429s.
         @Test func theLimitHalvedMidRunIsFollowedWithoutALockOut() async throws {
             let market = try MockProcess(["--rate-limit", "300/s", "--burst", "30", "--penalty", "5"])
             let ids = try IDFile(count: 1_500)
-            let change = try Self.later(seconds: 2, "curl -s -X POST -d '{\"rateLimit\": 150}' \(market.baseURL)/__mock/config")
             let summaryPath = NSTemporaryDirectory() + "summary-\(UUID().uuidString).json"
             defer { try? FileManager.default.removeItem(atPath: summaryPath) }
-            let run = try CancelRun.run(["--base-url", market.baseURL, "-q", "--sink", "ndjson:-", "--sink", "summary-json:\(summaryPath)", ids.path])
-            change.waitUntilExit()
+            let live = try LiveRun(["--base-url", market.baseURL, "-q", "--sink", "ndjson:-", "--sink", "summary-json:\(summaryPath)", ids.path])
+            #expect(live.wait(upTo: 120) { live.stdoutLines.count >= 500 }, "\(live.stderr)")
+            let change = try shell("curl -s -X POST -d '{\"rateLimit\": 150}' \(market.baseURL)/__mock/config > /dev/null")
+            #expect(change.status == 0)
+            #expect(live.waitForExit(upTo: 120) != nil, "the run ended")
+            let run = (status: live.status, lines: live.stdoutLines)
+            #expect(run.lines.count == 1_500)
             let stats = try await market.stats()
             let gateway = Gateway(stats)
             #expect(stats["gateway"]?["rateLimit"]?.number == 150, "the change reached the gateway during the run")
@@ -123,15 +131,6 @@ extension EndToEnd {
             #expect(cancelRequests < 2_500, "retries held to a share of first attempts: \(cancelRequests) requests")
             #expect(records.contains { ($0["errorMessage"]?.string ?? "").contains("retry budget exhausted") })
             #expect(run.status == 1)
-        }
-
-        /// Runs `command` in a shell after `seconds`, without waiting for it.
-        static func later(seconds: Int, _ command: String) throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "sleep \(seconds); \(command) > /dev/null"]
-            try process.run()
-            return process
         }
     }
 }

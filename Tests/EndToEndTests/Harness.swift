@@ -3,9 +3,10 @@ import Foundation
 import JSONStream
 import Testing
 
-/// Every end-to-end suite, one at a time: each starts real processes, and timings (rates,
-/// in-flight counts) mean something only when they do not compete with each other.
-@Suite(.serialized) enum EndToEnd {}
+/// Every end-to-end suite: each starts real processes. Each suite runs its tests one at a
+/// time and names its ``MachineShare``: suites that only wait on their children overlap, two
+/// at a time; those whose assertions are timings (rates, in-flight counts) run alone.
+@Suite enum EndToEnd {}
 
 /// The built executables, beside the test bundle in the build's products directory — or in
 /// `OFFER_CANCEL_BINARIES`, to run these tests against another build (an older release, to

@@ -6,7 +6,7 @@ import TestSupport
 extension EndToEnd {
     /// Secrets stay secret; hostile replies and absurd flags give records and one-line errors,
     /// never a trap.
-    @Suite struct HostileEndToEndTests {
+    @Suite(.serialized, .machineShare) struct HostileEndToEndTests {
         @Test func aTokenWithACarriageReturnIsAConfigurationErrorThatNeverShowsIt() async throws {
             let market = try MockProcess()
             let ids = try IDFile(count: 20)

@@ -6,7 +6,7 @@ import TestSupport
 
 extension EndToEnd {
     /// `offer-cancel list`: the API's list, its filters and ours, streamed to stdout.
-    @Suite struct ListEndToEndTests {
+    @Suite(.serialized, .machineShare) struct ListEndToEndTests {
         let scratch: Scratch
         init() throws { scratch = try Scratch() }
 

@@ -5,7 +5,7 @@ import TestSupport
 
 extension EndToEnd {
     /// A misconfigured run fails fast and leaves a log that `--resume` can trust.
-    @Suite struct MisconfigurationEndToEndTests {
+    @Suite(.serialized, .machineShare) struct MisconfigurationEndToEndTests {
         let scratch: Scratch
 
         init() throws { scratch = try Scratch() }

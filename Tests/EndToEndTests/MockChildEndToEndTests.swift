@@ -5,7 +5,7 @@ import TestSupport
 extension EndToEnd {
     /// `--mock` starts the `arkane-mock` executable as a child: the shipped `offer-cancel` does not
     /// link the simulation, and the child never outlives the run.
-    @Suite struct MockChildEndToEndTests {
+    @Suite(.serialized, .machineShare) struct MockChildEndToEndTests {
         let scratch: Scratch
 
         init() throws { scratch = try Scratch() }
@@ -20,11 +20,23 @@ extension EndToEnd {
 
         @Test func mockRunsTheChildAndStopsIt() throws {
             let ids = try IDFile(count: 40)
-            let run = try CancelRun.run(["--mock", "-v", "--sink", "ndjson:-", ids.path], environment: ["ARKANE_TOKEN": "a-real-token-the-mock-refuses"])
+            // The market inherits this tag with the rest of the environment: it finds the market
+            // wherever it runs, even orphaned, and among the markets of tests running beside this one.
+            let tag = "OFFER_CANCEL_TEST_TAG=\(UUID().uuidString)"
+            let run = try CancelRun.run(["--mock", "-v", "--sink", "ndjson:-", ids.path],
+                                        environment: ["ARKANE_TOKEN": "a-real-token-the-mock-refuses", "OFFER_CANCEL_TEST_TAG": String(tag.split(separator: "=")[1])])
             #expect([0, 1].contains(run.status), "\(run.stderr)")
             #expect(try run.records().count == 40)
             #expect(run.stderr.contains("market: \(try Binaries.path("arkane-mock"))"), "\(run.stderr)")
-            #expect(try children(of: getpid()).allSatisfy { !$0.contains("arkane-mock") }, "no market left running")
+            #expect(try processes(taggedWith: tag).isEmpty, "no market left running")
+        }
+
+        /// The processes, anywhere on the machine, whose environment holds `tag` ("NAME=value").
+        private func processes(taggedWith tag: String) throws -> [pid_t] {
+            try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { pid_t($0) }.filter { pid in
+                guard let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+                return environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == tag }
+            }
         }
 
         /// Killed with SIGKILL mid-run, `offer-cancel` cannot stop its market: the market sees its
@@ -61,11 +73,6 @@ extension EndToEnd {
             #expect(process.terminationStatus == 2)
             #expect(text.contains("--mock needs the arkane-mock executable beside offer-cancel or on PATH"), "\(text)")
             #expect(text.split(separator: "\n").count == 1, "one line: \(text)")
-        }
-
-        /// The command lines of the children of `pid` (from /proc).
-        private func children(of pid: pid_t) throws -> [String] {
-            try childPIDs(of: pid).map { (try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8)) ?? "" }
         }
 
         private func childPIDs(of pid: pid_t) throws -> [pid_t] {

@@ -5,7 +5,7 @@ import TestSupport
 
 extension EndToEnd {
     /// What a new user meets, mistakes included: each test failed on the main before it.
-    @Suite struct NewUserEndToEndTests {
+    @Suite(.serialized, .machineShare) struct NewUserEndToEndTests {
         let scratch: Scratch
 
         init() throws { scratch = try Scratch() }

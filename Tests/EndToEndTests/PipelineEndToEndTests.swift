@@ -1,10 +1,11 @@
 import Foundation
 import JSONStream
 import Testing
+import TestSupport
 
 extension EndToEnd {
     /// The built `offer-cancel` against `arkane-mock`, both real processes on loopback.
-    @Suite struct PipelineEndToEndTests {
+    @Suite(.serialized, .wholeMachine) struct PipelineEndToEndTests {
         @Test func tenThousandMixedIDsGiveTenThousandRecordsThatAgreeWithTheServer() async throws {
             let market = try MockProcess(["--mixed", "--seed", "7"])
             let ids = try IDFile(count: 10_000)

@@ -6,7 +6,7 @@ import TestSupport
 extension EndToEnd {
     /// Faults the real market will have: every record still right, nothing lost, nothing sent twice
     /// after it was recorded, and `kill -9` survived by `--resume`.
-    @Suite struct ReliabilityEndToEndTests {
+    @Suite(.serialized, .wholeMachine) struct ReliabilityEndToEndTests {
         let scratch: Scratch
 
         init() throws { scratch = try Scratch() }

@@ -5,7 +5,7 @@ import TestSupport
 
 extension EndToEnd {
     /// `offer-cancel report`: logs of faulty, resumed runs read back into one account.
-    @Suite struct ReportEndToEndTests {
+    @Suite(.serialized, .machineShare) struct ReportEndToEndTests {
         let scratch: Scratch
 
         init() throws { scratch = try Scratch() }

@@ -1,10 +1,11 @@
 import Foundation
 import JSONStream
 import Testing
+import TestSupport
 
 extension EndToEnd {
     /// Nothing lost: a Ctrl-C or a crash leaves a log that `--resume` completes.
-    @Suite struct ResumeEndToEndTests {
+    @Suite(.serialized, .machineShare) struct ResumeEndToEndTests {
         let log = NSTemporaryDirectory() + "e2e-log-\(UUID().uuidString).ndjson"
 
         func logRecords() throws -> [JSONValue] {

@@ -6,7 +6,7 @@ import TestSupport
 extension EndToEnd {
     /// Things a new user runs into first: the demo with real credentials exported, a plain
     /// terminal, a zero that reads like a negative number.
-    @Suite struct RoughEdgesEndToEndTests {
+    @Suite(.serialized, .machineShare) struct RoughEdgesEndToEndTests {
         let scratch: Scratch
 
         init() throws { scratch = try Scratch() }
@@ -39,6 +39,25 @@ extension EndToEnd {
             let shown = try String(contentsOfFile: screen, encoding: .utf8)
             #expect(shown.contains("cancelled 10"), "the summary reached the terminal: \(shown)")
             #expect(shown.contains("\u{1B}[32m") == coloured, "TERM=\(term): \(shown.debugDescription)")
+        }
+
+        /// While a file is read, the progress line shows the total it estimates from the bytes
+        /// read so far, and an ETA; offers that do not exist are "not found", not "failed" (the
+        /// line used to read "1234/1280+" with no ETA, and count not_found as failed).
+        @Test func theProgressLineEstimatesAFilesTotalAndNamesNotFound() throws {
+            let market = try MockProcess(["--not-found", "0.3", "--seed", "3"])
+            let ids = try IDFile(count: 3_000)
+            let run = try CancelRun.run(["--base-url", market.baseURL, "--rate", "600/s", "--progress", "always",
+                                         "--sink", "ndjson:\(scratch.file("p.ndjson"))", ids.path])
+            #expect(run.status == 1, "\(run.stderr)")
+            let frames = run.stderr.split(whereSeparator: { $0 == "\r" || $0 == "\n" }).map { $0.replacingOccurrences(of: "\u{1B}[K", with: "") }
+                .filter { $0.contains(" in flight") }
+            // Every ID line is as long as the others: the estimate is exact.
+            let early = frames.filter { $0.contains("/~3000 ") }
+            #expect(!early.isEmpty, "a frame drawn while the file was read ahead estimates its total: \(frames.prefix(3))")
+            #expect(early.contains { $0.contains("ETA ") }, "with an ETA: \(early.prefix(3))")
+            #expect(frames.contains { $0.contains(" not found") }, "\(frames.suffix(2))")
+            #expect(frames.allSatisfy { $0.contains("  0 failed") }, "no offer failed: \(frames.filter { !$0.contains("  0 failed") }.prefix(2))")
         }
 
         @Test func aConfirmTimeoutOfZeroSaysWhatIsWrong() throws {

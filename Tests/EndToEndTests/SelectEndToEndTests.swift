@@ -6,7 +6,7 @@ import TestSupport
 extension EndToEnd {
     /// `cancel --select`: the offers come from the API's list, a plan is shown, a large run is
     /// confirmed, and only the offers listed are cancelled.
-    @Suite struct SelectEndToEndTests {
+    @Suite(.serialized, .machineShare) struct SelectEndToEndTests {
         let scratch: Scratch
         init() throws { scratch = try Scratch() }
 

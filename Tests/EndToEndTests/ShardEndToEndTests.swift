@@ -5,7 +5,7 @@ import TestSupport
 
 extension EndToEnd {
     /// `--shard K/N`: N runs, each with its own record log, cover every item exactly once.
-    @Suite struct ShardEndToEndTests {
+    @Suite(.serialized, .machineShare) struct ShardEndToEndTests {
         let scratch: Scratch
 
         init() throws { scratch = try Scratch() }

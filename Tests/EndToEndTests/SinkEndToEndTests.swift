@@ -1,10 +1,11 @@
 import Foundation
 import JSONStream
 import Testing
+import TestSupport
 
 extension EndToEnd {
     /// Sinks as a user meets them: flags on the real binary, files on disk.
-    @Suite struct SinkEndToEndTests {
+    @Suite(.serialized, .machineShare) struct SinkEndToEndTests {
         let scratch = NSTemporaryDirectory() + "e2e-sinks-\(UUID().uuidString)"
 
         init() throws {
@@ -94,7 +95,7 @@ extension EndToEnd {
     }
 
     /// What a person sees on stderr.
-    @Suite struct ConsoleEndToEndTests {
+    @Suite(.serialized, .machineShare) struct ConsoleEndToEndTests {
         @Test func progressLineWhenAskedFor() throws {
             let market = try MockProcess()
             let ids = try IDFile(count: 120)

@@ -6,7 +6,7 @@ import TestSupport
 extension EndToEnd {
     /// The production path: HTTPS, over HTTP/1.1 and over HTTP/2, with a CA made for the test.
     /// An untrusted certificate stops the run at once; nothing is recorded cancelled.
-    @Suite struct TLSEndToEndTests {
+    @Suite(.serialized, .machineShare) struct TLSEndToEndTests {
         let scratch: Scratch
 
         init() throws { scratch = try Scratch() }

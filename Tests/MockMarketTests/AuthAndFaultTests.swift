@@ -6,7 +6,7 @@ import NIOCore
 import Testing
 import TestSupport
 
-@Suite struct AuthTests {
+@Suite(.serverShare) struct AuthTests {
     static let tokenPath = "/auth/realms/Arkane/protocol/openid-connect/token"
 
     @Test(arguments: [(nil, "auth.missing-token"), ("wrong", "auth.invalid-token")] as [(String?, String)])
@@ -43,7 +43,7 @@ import TestSupport
     }
 }
 
-@Suite struct FaultTests {
+@Suite(.serverShare) struct FaultTests {
     /// What a client sees of one request: a status, or a transport failure.
     enum Seen: Hashable { case status(Int), truncatedBody, transportError, successFalse, retryAfter(dateForm: Bool) }
 
@@ -148,7 +148,7 @@ import TestSupport
     }
 }
 
-@Suite struct StatsTests {
+@Suite(.serverShare) struct StatsTests {
     @Test func statsCountRoutesCallsStatusesAndConcurrency() async throws {
         try await MarketHarness.with({
             $0.latency = .milliseconds(1500)  // long enough that all ten overlap, however loaded the machine

@@ -6,7 +6,7 @@ import TestSupport
 
 /// `GET /user/offers` and `GET /users/{id}/offers`: the list the API documents, with its filters,
 /// over seeded offers spread across contracts, statuses and sub-users.
-@Suite struct ListTests {
+@Suite(.serverShare) struct ListTests {
     static let owner = MarketConfiguration().ownerID
     static let subUsers = SubUser.seeded(3)
     static let offers = MockOffer.seeded(count: 1000, ownerID: owner, seed: 7, mixed: true, subUsers: subUsers)

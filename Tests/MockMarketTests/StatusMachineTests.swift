@@ -4,7 +4,7 @@ import MockMarket
 import Testing
 import TestSupport
 
-@Suite struct StatusMachineTests {
+@Suite(.serverShare) struct StatusMachineTests {
     static let owner = MarketConfiguration().ownerID
 
     @Test func readyOfferIsCancelledThenClosingThenClosed() async throws {

@@ -105,7 +105,7 @@ import TestSupport
     }
 }
 
-@Suite struct MarketClientTests {
+@Suite(.serverShare) struct MarketClientTests {
     @Test(arguments: ["http://api.example.com", "http://10.0.0.1:8080", "ftp://127.0.0.1", "not a url",
                       "http://127.0.0.1.nip.io", "http://127.attacker.example", "http://127.0.0.1.example:8080", "http://localhost.attacker.example"])
     func tokensNeverTravelInTheClear(url: String) {
@@ -160,7 +160,7 @@ import TestSupport
     }
 }
 
-@Suite struct TokenProviderTests {
+@Suite(.serverShare) struct TokenProviderTests {
     @Test func manyConcurrentCallersShareOneFetch() async throws {
         try await MarketHarness.with { harness in
             let (market, client) = (harness.server, harness.client)

@@ -66,7 +66,7 @@ public final class IDSource: AsyncSequence, Sendable {
     public static func open(_ paths: [String], options: IDSourceOptions, stdin: Int32 = STDIN_FILENO) throws(InputError) -> IDSource {
         let paths = paths.isEmpty ? ["-"] : paths
         let wake = try WakePipe()
-        var inputs: [(String, any RawItemDecoder)] = []
+        var inputs: [(String, any RawItemDecoder, ByteInput?)] = []
         var usesStdin = false
         for path in paths {
             if path == "-" {
@@ -75,18 +75,28 @@ public final class IDSource: AsyncSequence, Sendable {
             }
             let input = try openInput(path, stdin: stdin)
             if !input.isRegularFile { input.interruptDescriptor = wake.readEnd }
-            inputs.append((path, try decoder(for: input, path: path, options: options)))
+            inputs.append((path, try decoder(for: input, path: path, options: options), input))
         }
         let matchBySeq = options.resume?.matches(inputs: paths) ?? false
         return IDSource(reader: InputReader(inputs: inputs, options: options, wake: wake, matchBySeq: matchBySeq),
                         notes: inputs.compactMap { ($0.1 as? CSVDecoder)?.note })
     }
 
+    /// How many items this run will take from its inputs, estimated from the bytes read so far
+    /// when every input is a regular file (its size known); `nil` for a pipe, a terminal or a
+    /// selection, and before the first item.
+    public var estimatedTotal: Int? {
+        guard let total = reader.totalBytes else { return nil }
+        let (items, bytes) = (reader.itemsRead.load(ordering: .relaxed), reader.bytesRead.load(ordering: .relaxed))
+        guard items > 0, bytes > 0 else { return nil }
+        return Int((Double(items) * Double(total) / Double(bytes)).rounded())
+    }
+
     /// The offers `cancel --select` chose, as the items of one input named
     /// ``OfferSelection/source``. `--resume` matches them by ID only: a list is not a file
     /// whose items keep their places from run to run.
     public static func selected(_ selection: OfferSelection, options: IDSourceOptions) throws(InputError) -> IDSource {
-        IDSource(reader: InputReader(inputs: [(selection.source, SelectionDecoder(selection))], options: options, wake: try WakePipe(), matchBySeq: false))
+        IDSource(reader: InputReader(inputs: [(selection.source, SelectionDecoder(selection), nil)], options: options, wake: try WakePipe(), matchBySeq: false))
     }
 
     private static func openInput(_ path: String, stdin: Int32) throws(InputError) -> ByteInput {
@@ -197,11 +207,17 @@ final class WakePipe: Sendable {
 
 /// The decoders and the dedupe set, driven by the source's reading thread.
 ///
-/// `@unchecked Sendable` is sound here: the mutable state (decoders, dedupe set, `seq`) is
-/// touched only by the one thread ``IDSource`` starts, once; `resumed` is behind a mutex and
-/// `wake` is immutable.
+/// `@unchecked Sendable` is sound here: the mutable state (decoders, their inputs, dedupe set,
+/// `seq`, `finishedBytes`) is touched only by the one thread ``IDSource`` starts, once;
+/// `resumed` is behind a mutex, the counters are atomics, and the rest is immutable.
 final class InputReader: @unchecked Sendable {
-    private var inputs: [(name: String, decoder: any RawItemDecoder)]
+    private var inputs: [(name: String, decoder: any RawItemDecoder, input: ByteInput?)]
+    /// The inputs' sizes together, when every one is a regular file.
+    let totalBytes: Int?
+    /// Items handed to the run so far, and the bytes of the inputs consumed to find them.
+    let itemsRead = Atomic(0)
+    let bytesRead = Atomic(0)
+    private var finishedBytes = 0
     private let options: IDSourceOptions
     private var deduplicator = Deduplicator()
     private var seq = 0
@@ -210,8 +226,10 @@ final class InputReader: @unchecked Sendable {
     let wake: WakePipe
     private let matchBySeq: Bool
 
-    init(inputs: [(String, any RawItemDecoder)], options: IDSourceOptions, wake: WakePipe, matchBySeq: Bool) {
-        self.inputs = inputs.map { (name: $0.0, decoder: $0.1) }
+    init(inputs: [(String, any RawItemDecoder, ByteInput?)], options: IDSourceOptions, wake: WakePipe, matchBySeq: Bool) {
+        self.inputs = inputs.map { (name: $0.0, decoder: $0.1, input: $0.2) }
+        let sizes = inputs.map { $0.2?.regularFileSize }
+        totalBytes = sizes.contains(nil) ? nil : sizes.reduce(0) { $0 + ($1 ?? 0) }
         self.options = options
         self.wake = wake
         self.matchBySeq = matchBySeq
@@ -219,7 +237,7 @@ final class InputReader: @unchecked Sendable {
 
     /// Reads every item into `queue` until the inputs end or the queue is closed.
     func run(into queue: ItemQueue) {
-        while let (name, decoder) = inputs.first {
+        while let (name, decoder, input) = inputs.first {
             let raw: RawItem?
             do {
                 raw = try decoder.next()
@@ -232,10 +250,14 @@ final class InputReader: @unchecked Sendable {
                 continue
             }
             guard let raw else {
+                finishedBytes += input?.position.offset ?? 0
                 inputs.removeFirst()
                 continue
             }
-            if let item = judge(raw, source: name), !queue.push(item) { return }
+            guard let item = judge(raw, source: name) else { continue }
+            itemsRead.add(1, ordering: .relaxed)
+            bytesRead.store(finishedBytes + (input?.position.offset ?? 0), ordering: .relaxed)
+            if !queue.push(item) { return }
         }
         queue.finish()
     }

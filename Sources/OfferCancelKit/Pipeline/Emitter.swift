@@ -20,6 +20,7 @@ struct Emitter {
         if record.confirmed == true { confirmed += 1 } else if record.confirmed == false { unconfirmed += 1 }
         progress.update {
             $0.done += 1
+            $0.outcomes[record.outcome, default: 0] += 1
             if !record.outcome.isOK { $0.failures += 1 }
         }
         if let maxFailures, failures >= maxFailures {

@@ -8,9 +8,13 @@ public final class RunProgress: Sendable {
         public var done = 0
         /// Of those, records in the failed class.
         public var failures = 0
+        /// Records emitted so far, by outcome.
+        public var outcomes: [Outcome: Int] = [:]
         /// Items read so far; the total once ``inputFinished``.
         public var read = 0
+        /// Whether every input has been read to its end.
         public var inputFinished = false
+        /// Items taken from the input and not yet recorded (sent, waiting to be sent, or retrying).
         public var inFlight = 0
     }
 

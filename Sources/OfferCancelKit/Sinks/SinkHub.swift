@@ -60,7 +60,11 @@ public struct SinkHub {
         }
         if kept { recordsKept += 1 }
         guard hadKeeper || recordKeepingLost, !kept else { return }
-        report("not recorded: \(record.source):\(record.line) \(record.offerId) \(record.outcome.rawValue)")
+        // Only an offer acted on needs its line: one never sent (skipped after the abort, a
+        // duplicate, an invalid ID) is simply absent from the log, and --resume sends it.
+        if record.attempts > 0 {
+            report("not recorded: \(record.source):\(record.line) \(record.offerId) \(record.outcome.rawValue)")
+        }
         if !recordKeepingLost, let lost {
             recordKeepingLost = true
             throw .recordKeepingLost(sink: lost.name, reason: lost.reason)
