@@ -92,6 +92,33 @@ import Testing
         #expect(governor.decide(now: at(now + 2)) == .sleep(until: at(now + 252)), "a healthy reply resets the backoff")
     }
 
+    /// A server that answers 503 without `Retry-After` past `capacity` requests in flight, 20 ms
+    /// a request, simulated for 10 s in 1 ms steps: the limit rides just under the capacity
+    /// (issue 25's overload target: ≥ 0.9 of capacity ÷ latency, ≤ 5 % refused). Halving the
+    /// limit at each episode, and pausing every worker at the first, refused 9–17 %.
+    @Test(arguments: [(16, 0.05), (32, 0.05), (48, 0.05), (4, 0.15)])
+    func aServerAtCapacityIsRiddenJustUnderIt(capacity: Int, refusedShare: Double) throws {
+        let governor = governor()
+        let latency = 20
+        var due: [(at: Int, permit: Governor.Permit, refused: Bool)] = []
+        var accepted = 0, refused = 0
+        for now in 0..<10_000 {
+            for reply in due where reply.at == now {
+                governor.release(reply.permit, reply.refused ? .overloaded(retryAfter: nil) : .healthy(latency: .milliseconds(latency)), now: at(now))
+            }
+            due.removeAll { $0.at == now }
+            while case .go(_, let inFlight) = governor.decide(now: at(now)) {
+                let refusedHere = inFlight > capacity
+                if refusedHere { refused += 1 } else { accepted += 1 }
+                due.append((now + latency, Governor.Permit(issuedAt: at(now), inFlight: inFlight, firstAttempt: true, waited: .zero), refusedHere))
+            }
+        }
+        let ideal = Double(capacity) * 10_000 / Double(latency)
+        #expect(Double(accepted) >= 0.9 * ideal, "\(accepted) accepted of an ideal \(Int(ideal)); limit now \(governor.statistics.concurrencyLimit)")
+        // A capacity of 4 is probed at 5 in flight: one refused request is a fifth of a round trip.
+        #expect(Double(refused) <= refusedShare * Double(accepted + refused), "\(refused) refused of \(accepted + refused)")
+    }
+
     @Test func afterA429EpisodeTheRunPacesToTheRateTheServerAccepted() throws {
         let governor = governor()
         // 50 accepted within the first 100 ms, then 429s (a burst of 50 at a gateway).

@@ -4,11 +4,19 @@
 /// It starts low and, until the first sign of congestion, grows by one per healthy reply
 /// (doubling per round trip, as TCP's slow start); after that by one per round trip's worth
 /// of replies. It grows only while the run uses at least half of it, so a run held back by
-/// its input or its rate does not build up a limit it never tested.
+/// its input or its rate does not build up a limit it never tested. Near a capacity a server
+/// has refused at (a 503 without `Retry-After`), it grows sixteen times slower: a plateau, as
+/// TCP CUBIC's around its last loss, so that the capacity is probed seldom, not every few
+/// round trips.
 struct ConcurrencyLimit: Sendable {
     let maximum: Int
     private(set) var value: Double
     private var slowStart = true
+    /// The capacity a server last refused at (a 503 without `Retry-After`): the most requests
+    /// in flight that it had answered well.
+    private var capacity: Double?
+    /// The most requests in flight a healthy reply was sent with, since the last refusal.
+    private var highestHealthy = 0
 
     init(maximum: Int, initial: Int = 8) {
         self.maximum = max(1, maximum)
@@ -19,13 +27,31 @@ struct ConcurrencyLimit: Sendable {
     var current: Int { Int(value) }
 
     mutating func healthy(inFlight: Int) {
+        highestHealthy = max(highestHealthy, inFlight)
         guard Double(inFlight) * 2 >= value else { return }
-        value = min(Double(maximum), value + (slowStart ? 1 : 1 / value))
+        var step = slowStart ? 1 : 1 / value
+        if let capacity, Self.plateau.contains(value / capacity) { step /= 16 }
+        value = min(Double(maximum), value + step)
     }
+
+    /// Where the limit grows slowly, as shares of the capacity met: past its top, with no
+    /// refusal on the way, the server has grown, and the limit grows at its usual pace again.
+    static let plateau = 0.9...1.1
 
     /// A sign of congestion: the limit becomes `factor` of itself (at least 1).
     mutating func congested(factor: Double) {
         slowStart = false
         value = max(1, value * factor)
+    }
+
+    /// A server at its capacity refused a request sent with `inFlight` in flight: the capacity
+    /// is the most in flight it answered well below that, and the limit becomes at most
+    /// `factor` of it (at least 1), wherever it stood.
+    mutating func refused(atInFlight inFlight: Int, factor: Double) {
+        slowStart = false
+        let met = Double(max(1, highestHealthy > 0 ? min(highestHealthy, inFlight - 1) : inFlight - 1))
+        capacity = met
+        highestHealthy = 0
+        value = max(1, min(value, met * factor))
     }
 }

@@ -9,7 +9,9 @@ import NIOConcurrencyHelpers
 /// - Congestion where a quarter or more of the window was refused pauses *every* worker until
 ///   the moment its `Retry-After` names (one pause per episode, however many requests were in
 ///   flight); without one, a run-wide backoff that doubles while episodes follow each other.
-/// - Requests in flight are capped by an adaptive `ConcurrencyLimit` (`-c` is its maximum).
+/// - Requests in flight are capped by an adaptive `ConcurrencyLimit` (`-c` is its maximum);
+///   a 503 without `Retry-After` is a capacity met: the limit goes just under the in-flight
+///   count the refused request saw, and nobody pauses unless most of the window was refused.
 /// - After a 429 episode the run paces to an `AdaptiveRate` (`--rate` is a hard ceiling).
 /// - Retries are paid from a `RetryBudget`, except those of a congestion episode, which wait
 ///   out the pause and the pace, which already bound the load they add.
@@ -265,7 +267,8 @@ public final class Governor: Sendable {
         case .throttled(let retryAfter), .overloaded(let retryAfter):
             guard !settings.fixed else { return .ownBackoff }
             state.breaker.succeeded()  // the server answers: it is up, only busy
-            return congestion(&state, signal: signal, retryAfter: retryAfter, newEpisode: newEpisode, congested: congested, now: now, settings: settings)
+            return congestion(&state, signal: signal, retryAfter: retryAfter, inFlight: permit.inFlight, newEpisode: newEpisode, congested: congested,
+                              now: now, settings: settings)
         case .timedOut, .failing:
             guard !settings.fixed else { return .ownBackoff }
             state.breaker.failed(now: now)
@@ -284,7 +287,12 @@ public final class Governor: Sendable {
     /// limit is already known (not the first episode, not the rate's slow start) and less than
     /// `pauseShare` of the window was refused: that milder excess is left to the rate cut,
     /// and the refused requests wait out their own `Retry-After`.
-    private static func congestion(_ state: inout State, signal: FlowSignal, retryAfter: Duration?, newEpisode: Bool, congested: Bool,
+    ///
+    /// A 503 without `Retry-After` is a server at its capacity in requests in flight, not in
+    /// requests per second: the limit goes to `capacityCut` of the in-flight count the refused
+    /// request saw (the capacity just met, not half of wherever the limit stood), and nobody
+    /// pauses unless `pauseShare` of the window was refused — fewer requests in flight is the remedy.
+    private static func congestion(_ state: inout State, signal: FlowSignal, retryAfter: Duration?, inFlight: Int, newEpisode: Bool, congested: Bool,
                                    now: ContinuousClock.Instant, settings: Settings) -> Retry {
         let paused = state.pausedUntil.map { $0 > now } ?? false
         // Noise is retried on its own, paid from the budget; past the budget it is load all the same.
@@ -301,10 +309,15 @@ public final class Governor: Sendable {
             state.episodeAt = now
             state.detector.episodeStarted(now: now)
             state.statistics.episodes += 1
-            state.limit.congested(factor: 0.5)
+            let atCapacity = if case .overloaded(retryAfter: nil) = signal { true } else { false }
+            if atCapacity {
+                state.limit.refused(atInFlight: inFlight, factor: capacityCut)
+            } else {
+                state.limit.congested(factor: 0.5)
+            }
             // Mild, and the limit known: the rate cut will do. The first episode and the slow
             // start's overshoot (the rate doubling) pause every worker whatever the share.
-            if share < pauseShare && !paused && state.statistics.episodes > 1 && !state.rate.inSlowStart {
+            if share < pauseShare && !paused && (atCapacity || state.statistics.episodes > 1 && !state.rate.inSlowStart) {
                 pauseEnd = nil
             } else if retryAfter == nil {
                 // A run-wide backoff: 250 ms, doubling while episodes follow each other, up to 8 s.
@@ -327,6 +340,10 @@ public final class Governor: Sendable {
     /// The share of refused replies in the detector's window from which an episode pauses
     /// every worker instead of only cutting the rate and the limit (once the limit is known).
     static let pauseShare = 0.25
+
+    /// Where a capacity episode (503 without `Retry-After`) puts the concurrency limit: this
+    /// share of the requests in flight when the server refused.
+    static let capacityCut = 0.8
 
     /// Reserves the next free slot on the rate's even grid at or after `from`.
     private static func reserveSlot(_ state: inout State, rate: Double, from: ContinuousClock.Instant) -> ContinuousClock.Instant {
