@@ -20,7 +20,9 @@ build: deps
 #    first), every record in demo-select.ndjson.
 # Both replace their record files from the last demo (--overwrite), so the demo runs again.
 DEMO_CONTRACT = 0xA4572039E7925BB175944F0F519Ae603F25e16c2
-demo: build
+demo: deps
+	@echo "Building offer-cancel and arkane-mock (the first time takes a few minutes)…"
+	@$(SWIFT) build --quiet
 	@$(SWIFT) run --skip-build offer-cancel --mock --overwrite --sink summary --sink csv:demo-results.csv \
 		samples/ids.txt samples/offers.csv samples/offers.ndjson samples/user-offers.json; \
 	status=$$?; echo "records: demo-results.csv (exit status $$status: 1 means some offers could not be cancelled)"

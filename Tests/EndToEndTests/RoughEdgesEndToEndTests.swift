@@ -60,6 +60,23 @@ extension EndToEnd {
             #expect(frames.allSatisfy { $0.contains("  0 failed") }, "no offer failed: \(frames.filter { !$0.contains("  0 failed") }.prefix(2))")
         }
 
+        /// `--confirm-timeout` holds to within a poll interval when polls queue for their slots:
+        /// with one slot, 20 ms a poll and offers that stay CLOSING, an offer past its deadline
+        /// stops waiting for a slot. Every offer used to queue for its one poll (400 polls, the
+        /// last unconfirmed record 8 s after its 0.2 s deadline).
+        @Test func theConfirmTimeoutHoldsWhenPollsQueue() async throws {
+            let market = try MockProcess(["--close-delay-ms", "60000", "--latency-ms", "20"])
+            let ids = try IDFile(count: 400)
+            let run = try CancelRun.run(["--base-url", market.baseURL, "--confirm", "--confirm-timeout", "0.2", "--confirm-concurrency", "1",
+                                         "-q", "--sink", "ndjson:-", ids.path])
+            let records = try run.records()
+            #expect(records.count == 400)
+            #expect(records.allSatisfy { $0["outcome"]?.string == "cancelled" && $0["confirmed"]?.bool == false })
+            let polls = try await market.stats()["requests"]?["offer"]?.integer ?? 0
+            #expect(polls < 200, "\(polls) polls for 400 offers: those past their deadline still queued for a slot")
+            #expect(run.status == 1)
+        }
+
         @Test func aConfirmTimeoutOfZeroSaysWhatIsWrong() throws {
             let run = try CancelRun.run(["--mock", "--confirm", "--confirm-timeout", "0", "-"], stdin: Data())
             #expect(run.status == 2)

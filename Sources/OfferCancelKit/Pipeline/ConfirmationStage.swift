@@ -39,7 +39,9 @@ struct ConfirmationStage: Sendable {
             wait = min(wait * 2, .seconds(2))
             _ = await control.sleep(for: governor.paceDelay())
             guard !control.isHalted else { continue }
-            await slots.acquire()
+            // A poll waits for a slot until the deadline, and the last one a poll interval past
+            // it: with many offers and few slots, the rest would otherwise queue for seconds.
+            guard await slots.acquire(before: deadline + Self.lastPollGrace) else { break }
             let reply = await client.send(.offer(id))
             slots.release()
             if Task.isCancelled { break }
@@ -56,40 +58,53 @@ struct ConfirmationStage: Sendable {
         return record
     }
 
-    /// A counting semaphore for polls on the wire.
+    /// How long past its deadline an offer's last poll may wait for a slot.
+    static let lastPollGrace = Duration.milliseconds(250)
+
+    /// A counting semaphore for polls on the wire, first come, first served.
     final class Slots: Sendable {
         private struct State {
             var free: Int
-            var waiters: [CheckedContinuation<Void, Never>] = []
+            var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+            var nextID: UInt64 = 0
         }
 
         private let state: NIOLockedValueBox<State>
 
         init(_ count: Int) { state = NIOLockedValueBox(State(free: count)) }
 
-        func acquire() async {
+        /// Takes a slot; `false` (and no slot) when none came free before `deadline`.
+        func acquire(before deadline: ContinuousClock.Instant) async -> Bool {
             await withCheckedContinuation { continuation in
-                let granted = state.withLockedValue { state in
+                let waiting = state.withLockedValue { state -> UInt64? in
                     if state.free > 0 {
                         state.free -= 1
-                        return true
+                        return nil
                     }
-                    state.waiters.append(continuation)
-                    return false
+                    state.nextID += 1
+                    state.waiters.append((state.nextID, continuation))
+                    return state.nextID
                 }
-                if granted { continuation.resume() }
+                guard let waiting else { return continuation.resume(returning: true) }
+                Task { [state] in
+                    try? await Task.sleep(until: deadline)
+                    let expired = state.withLockedValue { state in
+                        state.waiters.firstIndex { $0.id == waiting }.map { state.waiters.remove(at: $0).continuation }
+                    }
+                    expired?.resume(returning: false)
+                }
             }
         }
 
         func release() {
-            let next = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            let next = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
                 if state.waiters.isEmpty {
                     state.free += 1
                     return nil
                 }
-                return state.waiters.removeFirst()
+                return state.waiters.removeFirst().continuation
             }
-            next?.resume()
+            next?.resume(returning: true)
         }
     }
 }
