@@ -10,8 +10,9 @@ import NIOConcurrencyHelpers
 ///   the moment its `Retry-After` names (one pause per episode, however many requests were in
 ///   flight); without one, a run-wide backoff that doubles while episodes follow each other.
 /// - Requests in flight are capped by an adaptive `ConcurrencyLimit` (`-c` is its maximum);
-///   a 503 without `Retry-After` is a capacity met: the limit goes just under the in-flight
-///   count the refused request saw, and nobody pauses unless most of the window was refused.
+///   a 503 without `Retry-After` is a capacity met: the limit goes just under the most
+///   requests in flight the server answered well, and nobody pauses unless a quarter of the
+///   window was refused.
 /// - After a 429 episode the run paces to an `AdaptiveRate` (`--rate` is a hard ceiling).
 /// - Retries are paid from a `RetryBudget`, except those of a congestion episode, which wait
 ///   out the pause and the pace, which already bound the load they add.
@@ -289,9 +290,10 @@ public final class Governor: Sendable {
     /// and the refused requests wait out their own `Retry-After`.
     ///
     /// A 503 without `Retry-After` is a server at its capacity in requests in flight, not in
-    /// requests per second: the limit goes to `capacityCut` of the in-flight count the refused
-    /// request saw (the capacity just met, not half of wherever the limit stood), and nobody
-    /// pauses unless `pauseShare` of the window was refused — fewer requests in flight is the remedy.
+    /// requests per second: the limit goes to `capacityCut` of the capacity just met (the most
+    /// requests in flight answered well since the last refusal, below the refused request's
+    /// own count), not to half of wherever it stood, and nobody pauses unless `pauseShare` of
+    /// the window was refused — fewer requests in flight is the remedy.
     private static func congestion(_ state: inout State, signal: FlowSignal, retryAfter: Duration?, inFlight: Int, newEpisode: Bool, congested: Bool,
                                    now: ContinuousClock.Instant, settings: Settings) -> Retry {
         let paused = state.pausedUntil.map { $0 > now } ?? false
@@ -342,7 +344,7 @@ public final class Governor: Sendable {
     static let pauseShare = 0.25
 
     /// Where a capacity episode (503 without `Retry-After`) puts the concurrency limit: this
-    /// share of the requests in flight when the server refused.
+    /// share of the capacity met.
     static let capacityCut = 0.8
 
     /// Reserves the next free slot on the rate's even grid at or after `from`.
