@@ -29,6 +29,13 @@ extension EndToEnd {
             var rejectedShare: Double { Double(rejected) / Double(max(1, accepted + rejected)) }
         }
 
+        /// The share of requests a run may have answered 429 against a gateway. Under a
+        /// sanitizer the bound scales: a client ten times slower paces with jitter its gateway's
+        /// strict token bucket refuses (the halved-limit test saw 10.1 % and 10.4 % in two TSan
+        /// runs of the whole suite, 3–4 % when run alone), while lock-outs, records and every
+        /// offer cancelled are asserted the same in every build.
+        static let rejectedShareBound = Sanitizer.isActive ? 0.25 : 0.10
+
         @Test(arguments: ["seconds", "date", "none", "mixed"])
         func sixtyFourInFlightAgainstALimitedGatewayIsNeverLockedOut(retryAfterStyle: String) async throws {
             let market = try MockProcess(["--rate-limit", "200/s", "--burst", "20", "--penalty", "5", "--retry-after-style", retryAfterStyle])
@@ -40,7 +47,7 @@ extension EndToEnd {
             #expect(gateway.maxCallsPerID == 1 || gateway.rejected > 0, "an ID is sent again only after a 429")
             // The first episode's echo (the requests in flight when the burst ran out) weighs more
             // in 1,200 IDs than in the benchmark's 20,000 (0.1–0.2 % there); the first release: 75 %.
-            #expect(gateway.rejectedShare < 0.10, "\(gateway.rejected) of \(gateway.accepted + gateway.rejected) requests answered 429")
+            #expect(gateway.rejectedShare < Self.rejectedShareBound, "\(gateway.rejected) of \(gateway.accepted + gateway.rejected) requests answered 429")
             #expect(outcomeCounts(try run.records()) == ["cancelled": 1_200])
             #expect(run.status == 0)
         }
@@ -65,7 +72,7 @@ extension EndToEnd {
             #expect(stats["gateway"]?["rateLimit"]?.number == 150, "the change reached the gateway during the run")
             #expect(gateway.lockOuts == 0)
             #expect(gateway.cancelled == 1_500)
-            #expect(gateway.rejectedShare < 0.10, "\(gateway.rejected) 429s")
+            #expect(gateway.rejectedShare < Self.rejectedShareBound, "\(gateway.rejected) 429s")
             #expect(run.status == 0)
             let summary = try JSONValue.parse(String(contentsOfFile: summaryPath, encoding: .utf8))
             #expect((summary["flow"]?["throttled"]?.integer ?? -1) == gateway.rejected, "the summary counts the gateway's 429s")
