@@ -4,8 +4,9 @@ import Testing
 import TestSupport
 
 extension EndToEnd {
-    /// The built `offer-cancel` against `arkane-mock`, both real processes on loopback.
-    @Suite(.serialized, .wholeMachine) struct PipelineEndToEndTests {
+    /// The built `offer-cancel` against `arkane-mock`, both real processes on loopback. The tests
+    /// that measure a rate or fill a pool take the whole machine; the rest share it.
+    @Suite(.serialized, .machineShare) struct PipelineEndToEndTests {
         @Test func tenThousandMixedIDsGiveTenThousandRecordsThatAgreeWithTheServer() async throws {
             let market = try MockProcess(["--mixed", "--seed", "7"])
             let ids = try IDFile(count: 10_000)
@@ -55,7 +56,7 @@ extension EndToEnd {
             #expect(!retried.isEmpty)
         }
 
-        @Test func rateLimitHoldsWithinTenPercent() async throws {
+        @Test(.wholeMachine) func rateLimitHoldsWithinTenPercent() async throws {
             let market = try MockProcess()
             let ids = try IDFile(count: 150)
             let run = try CancelRun.run(["--base-url", market.baseURL, "--rate", "50/s", "-c", "16", "-q", ids.path])
@@ -66,7 +67,7 @@ extension EndToEnd {
             #expect(rate >= 40, "and close to it (a loaded machine may be a little slower): \(rate)/s")
         }
 
-        @Test(arguments: [1, 7, 24])
+        @Test(.wholeMachine, arguments: [1, 7, 24])
         func inFlightNeverExceedsConcurrency(concurrency: Int) async throws {
             let market = try MockProcess(["--latency-ms", "100"])
             // Forty round trips of the pool and more: enough for the pool to fill, 6 s at -c 1 (30 s with 300).

@@ -6,7 +6,7 @@ import TestSupport
 extension EndToEnd {
     /// Nothing acted on without a record: a lost record stream stops the cancels, files are
     /// never destroyed before the configuration is valid, input streams, shutdown is prompt.
-    @Suite(.serialized, .wholeMachine) struct RecordIntegrityEndToEndTests {
+    @Suite(.serialized, .machineShare) struct RecordIntegrityEndToEndTests {
         let scratch: Scratch
 
         init() throws { scratch = try Scratch() }
@@ -119,7 +119,7 @@ extension EndToEnd {
 
         // MARK: Streaming input and prompt shutdown
 
-        @Test func idsFromASlowPipeAreSentAndRecordedAtOnce() async throws {
+        @Test(.wholeMachine) func idsFromASlowPipeAreSentAndRecordedAtOnce() async throws {
             let market = try MockProcess()
             let ids = try IDFile(count: 20)
             let producer = Process()
@@ -139,7 +139,7 @@ extension EndToEnd {
             #expect(producer.isRunning, "the producer is still sleeping: nothing waited for its end")
         }
 
-        @Test func aStalledRequestIsGivenUpAfterTheGrace() async throws {
+        @Test(.wholeMachine) func aStalledRequestIsGivenUpAfterTheGrace() async throws {
             let market = try MockProcess(["--fault-stall", "1", "--stall-ms", "60000"])
             let ids = try IDFile(count: 100)
             let run = try LiveRun(["--base-url", market.baseURL, "-c", "4", "--grace", "2", ids.path])
@@ -155,7 +155,7 @@ extension EndToEnd {
             #expect(run.stderr.contains("interrupted"))
         }
 
-        @Test func aSecondSignalGivesUpAtOnceAndKeepsFinishedRecords() async throws {
+        @Test(.wholeMachine) func aSecondSignalGivesUpAtOnceAndKeepsFinishedRecords() async throws {
             let market = try MockProcess(["--fault-stall", "0.3", "--stall-ms", "60000"])
             let ids = try IDFile(count: 200)
             let run = try LiveRun(["--base-url", market.baseURL, "-c", "8", "--grace", "60", ids.path])
@@ -174,7 +174,7 @@ extension EndToEnd {
             #expect(records.contains { $0["errorMessage"]?.string?.contains("may or may not") == true }, "stalled ones are recorded too")
         }
 
-        @Test func sigtermEndsWithinTheGraceAndExits143() async throws {
+        @Test(.wholeMachine) func sigtermEndsWithinTheGraceAndExits143() async throws {
             let market = try MockProcess(["--fault-stall", "0.5", "--stall-ms", "60000"])
             let ids = try IDFile(count: 2000)
             let run = try LiveRun(["--base-url", market.baseURL, "-c", "4", "--grace", "1", ids.path])

@@ -5,8 +5,9 @@ import TestSupport
 
 extension EndToEnd {
     /// Faults the real market will have: every record still right, nothing lost, nothing sent twice
-    /// after it was recorded, and `kill -9` survived by `--resume`.
-    @Suite(.serialized, .wholeMachine) struct ReliabilityEndToEndTests {
+    /// after it was recorded, and `kill -9` survived by `--resume`. Their assertions are counts, so
+    /// each shares the machine with one other test.
+    @Suite(.serialized, .machineShare) struct ReliabilityEndToEndTests {
         let scratch: Scratch
 
         init() throws { scratch = try Scratch() }
@@ -46,7 +47,9 @@ extension EndToEnd {
                 "--fault-truncated", "0.01", "--fault-success-false", "0.01", "--fault-stall", "0.01", "--stall-ms", "300",
                 "--retry-after", "1", "--seed", "11",
             ])
-            let ids = try IDFile(count: 20_000)
+            // A sanitizer finds what it finds in the code paths, which 5,000 IDs run as 20,000 do.
+            let count = Sanitizer.isActive ? 5_000 : 20_000
+            let ids = try IDFile(count: count)
             let log = scratch.file("soak.ndjson")
             // Each request backs off on its own (--fixed-concurrency): this is about records under
             // faults drawn at random, which are no load signal to follow (FlowControlEndToEndTests
@@ -55,7 +58,7 @@ extension EndToEnd {
                                          "--backoff-base", "20", "--probe", "0", "--sink", "ndjson:\(log)", "--sink", "summary", ids.path])
             #expect(run.status == 0 || run.status == 1, "\(run.stderr)")
             let all = try records(log)
-            #expect(all.count == 20_000, "one record per ID")
+            #expect(all.count == count, "one record per ID")
             #expect(Set(all.compactMap { $0["offerId"]?.string }) == Set(ids.ids))
 
             let stats = try await market.stats()
@@ -76,12 +79,13 @@ extension EndToEnd {
                     #expect(last <= finished + 1, "\(id): a cancel arrived after its record")
                 }
             }
-            #expect(closedAtMarket > 19_000)
+            #expect(closedAtMarket > count * 95 / 100)
         }
 
         @Test func killNineFiveTimesThenResumeSettlesEveryIDOnce() async throws {
             let market = try MockProcess(["--latency-ms", "3"])
-            let ids = try IDFile(count: 20_000)
+            let count = Sanitizer.isActive ? 5_000 : 20_000
+            let ids = try IDFile(count: count)
             let log = scratch.file("crash.ndjson")
             let concurrency = 16
             var generator = SystemRandomNumberGenerator()
@@ -102,7 +106,7 @@ extension EndToEnd {
             for record in all where ["cancelled", "already_closed"].contains(record["outcome"]?.string ?? "") {
                 settled[record["offerId"]?.string ?? "?", default: 0] += 1
             }
-            #expect(settled.count == 20_000, "every ID settled")
+            #expect(settled.count == count, "every ID settled")
             #expect(settled.values.allSatisfy { $0 == 1 }, "exactly one final record per ID")
             let calls = try #require(try await market.stats()["cancelCalls"])
             let repeated = ids.ids.reduce(0) { $0 + max(0, Int(calls[$1]?.integer ?? 0) - 1) }

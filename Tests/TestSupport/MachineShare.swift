@@ -10,6 +10,8 @@ import Testing
 /// ``SlotPool/capacity`` slots, so two of them overlap; tests whose assertions are timings or
 /// in-flight counts take the ``whole`` machine and run alone, their suite at once. Slots are handed out in the
 /// order asked for, so a test that needs the whole machine is never starved by smaller ones.
+/// A suite whose tests mostly share names ``wholeMachine`` on the few that measure timings:
+/// `@Suite(.serialized, .machineShare)` and `@Test(.wholeMachine)`.
 ///
 /// Unit suites that start a market in the test process take a slot too: under a sanitizer, ten
 /// times slower, a server starved by two end-to-end tests misses its clients' timeouts.
@@ -30,20 +32,24 @@ public struct MachineShare: SuiteTrait, TestTrait, TestScoping {
     static let server = MachineShare(slots: 1, ownThread: false)
 
     /// Whether it takes every slot: then it holds them for its whole suite (one wait for the
-    /// machine to drain, not one per test).
+    /// machine to drain, not one per test), or for one test when the test names it.
     public var isWhole: Bool { slots >= SlotPool.capacity }
 
     /// A share of one applies to each test case of its suite; the whole machine is taken once,
-    /// by the suite.
+    /// by the suite or by the test that names it.
     public var isRecursive: Bool { !isWhole }
 
     public func scopeProvider(for test: Test, testCase: Test.Case?) -> MachineShare? {
-        if test.isSuite { return isWhole ? self : nil }
-        return testCase != nil && !isWhole ? self : nil
+        if isWhole { return test.isSuite || testCase == nil ? self : nil }
+        // A test that takes the whole machine in a suite of shared tests takes only that.
+        let wholeOfItsOwn = test.traits.contains { ($0 as? MachineShare)?.isWhole == true }
+        return !test.isSuite && testCase != nil && !wholeOfItsOwn ? self : nil
     }
 
     public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         await SlotPool.shared.acquire(slots)
+        let started = ContinuousClock.now
+        defer { SlotLog.shared?.held(slots, for: started.duration(to: .now), by: test, testCase) }
         do {
             if ownThread {
                 try await withTaskExecutorPreference(BlockingWorkExecutor()) { try await function() }
@@ -104,5 +110,24 @@ final class BlockingWorkExecutor: TaskExecutor {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+/// With `OFFER_CANCEL_TEST_SLOT_LOG=FILE`, one line per share held: seconds held, slots, test
+/// (`sort -rn FILE | head` names what the suite's wall time is spent on; `.ci/run` prints it).
+final class SlotLog: Sendable {
+    static let shared: SlotLog? = ProcessInfo.processInfo.environment["OFFER_CANCEL_TEST_SLOT_LOG"].flatMap(SlotLog.init(path:))
+    private let descriptor: Int32
+
+    init?(path: String) {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
+        if descriptor < 0 { return nil }
+    }
+
+    func held(_ slots: Int, for duration: Duration, by test: Test, _ testCase: Test.Case?) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        // One write(2) of a whole line to an O_APPEND file: lines from two tests never interleave.
+        let line = Array(String(format: "%8.1f %d ", seconds, slots).utf8) + Array("\(test.name)\n".utf8)
+        _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     }
 }
