@@ -237,6 +237,22 @@ import Testing
         #expect((0..<50).allSatisfy { _ in governor.mayRetry(now: t0) }, "no retry budget")
     }
 
+    /// The progress line's "in flight" is requests sent: at `--rate 400/s` it once counted 61
+    /// permits that were still waiting for their slot of the pace.
+    @Test func aRequestWaitingForItsPaceIsNotInFlight() async throws {
+        let governor = governor(rate: 1.0 / 60)
+        let control = RunControl()
+        let first = try #require(await governor.acquire(control), "the first slot is now")
+        async let second = governor.acquire(control)
+        for _ in 0..<500 where governor.statistics.pacing == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(governor.statistics.pacing == 1, "the second waits a minute for its slot")
+        #expect(governor.statistics.inFlight == 1, "only the first was sent")
+        governor.release(first, .healthy(latency: .milliseconds(1)))
+        control.stop()
+        #expect(await second == nil, "a halted run sends nothing more")
+        #expect(governor.statistics.inFlight == 0 && governor.statistics.pacing == 0)
+    }
+
     @Test func closingEndsEveryWait() async throws {
         let governor = governor(maxConcurrency: 1, fixed: true)
         _ = try permit(governor, t0)

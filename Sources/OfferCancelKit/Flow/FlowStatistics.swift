@@ -34,7 +34,11 @@ public struct FlowStatistics: Sendable {
     public var rateCeiling: Double?
     /// The share of throttled replies read as noise (`CongestionDetector`).
     public var noiseFloor = 0.0
+    /// Requests sent and not yet answered: not those still waiting for their slot of the pace.
     public var inFlight = 0
+    /// Requests that have their permit and wait for their slot of the pace (`--rate`, or a
+    /// rate learned from 429s).
+    public var pacing = 0
     /// Per second since the run started.
     public private(set) var series: [Second] = []
     private let start: ContinuousClock.Instant

@@ -82,7 +82,11 @@ public final class Governor: Sendable {
         var detector: CongestionDetector
         var budget: RetryBudget
         var breaker: CircuitBreaker
+        /// Permits out, those still waiting for their slot of the pace included: what the
+        /// limit bounds.
         var inFlight = 0
+        /// Permits waiting for their slot of the pace: not yet sent.
+        var pacing = 0
         var pausedUntil: ContinuousClock.Instant?
         /// When sending last resumed after a pause (for measuring the accepted rate).
         var resumedAt: ContinuousClock.Instant
@@ -127,7 +131,10 @@ public final class Governor: Sendable {
                 return nil
             case .go(let at, let inFlight):
                 if at > clock.now {
-                    guard await control.sleep(for: at - clock.now) else {
+                    state.withLockedValue { $0.pacing += 1 }
+                    let slept = await control.sleep(for: at - clock.now)
+                    state.withLockedValue { $0.pacing -= 1 }
+                    guard slept else {
                         release(nil)
                         return nil
                     }
@@ -199,7 +206,8 @@ public final class Governor: Sendable {
             statistics.learnedRate = state.rate.found
             statistics.noiseFloor = state.detector.noiseFloor
             statistics.rateCeiling = settings.rateCeiling
-            statistics.inFlight = state.inFlight
+            statistics.inFlight = state.inFlight - state.pacing
+            statistics.pacing = state.pacing
             statistics.breakerTrips = state.breaker.trips
             return statistics
         }
