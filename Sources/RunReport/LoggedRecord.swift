@@ -41,8 +41,10 @@ public struct LoggedRecord: Sendable {
         confirmed = json["confirmed"]?.bool
     }
 
-    /// Not settled: it failed, was skipped, or was not seen CLOSED in time — worth sending again.
+    /// Not settled, so worth sending again: it failed, was skipped, or is a final answer that
+    /// does not settle the offer (``Outcome/settles(confirmed:)``: a cancel not seen CLOSED in
+    /// time) — the rule `--resume` follows too.
     public var isUnsettled: Bool {
-        outcome == .failed || outcome == .skipped || confirmed == false
+        outcome == .failed || outcome == .skipped || outcome.isFinalAnswer && !outcome.settles(confirmed: confirmed)
     }
 }

@@ -2,17 +2,19 @@ import JSONStream
 
 /// What an earlier run already settled, read from its NDJSON record log (`--resume`).
 ///
-/// An ID is settled when the API gave a final answer for it: `cancelled`, `already_closed`,
-/// `not_found`, `forbidden` or `not_cancellable` — less the outcomes named to be retried
-/// (`--retry-outcomes`). IDs that `failed`, were `skipped`, or never reached the log (in
-/// flight when the run died) are not settled, and are sent again.
+/// An ID is settled by a record that ``Outcome/settles(confirmed:)``: the API gave a final
+/// answer for it — `cancelled`, `already_closed`, `not_found`, `forbidden` or
+/// `not_cancellable`, less the outcomes named to be retried (`--retry-outcomes`) — and, under
+/// `--confirm`, the offer was seen CLOSED. IDs that `failed`, were `skipped`, were cancelled but
+/// not seen CLOSED in time, or never reached the log (in flight when the run died) are not
+/// settled, and are sent again.
 ///
 /// When the run reads the same inputs as the logged one (every source in the log is one of
 /// its inputs), items are also matched by `seq`, so the `invalid_id` and `duplicate` items
 /// the log holds are not recorded a second time.
 public struct ResumeLog {
     /// Outcomes that need no second request, unless the user asks for one.
-    public static let settledOutcomes: [Outcome] = [.cancelled, .alreadyClosed, .notFound, .forbidden, .notCancellable]
+    public static let settledOutcomes = Outcome.allCases.filter(\.isFinalAnswer)
 
     /// Settled IDs, one set per outcome (in ``settledOutcomes`` order, less those retried).
     private var settled: [(outcome: Outcome, ids: DedupeSet)]
@@ -43,7 +45,8 @@ public struct ResumeLog {
             records += 1
             if let source = record["source"]?.string { sources.insert(source) }
             if outcome == .invalidID || outcome == .duplicate, let seq = record["seq"]?.integer { localSeqs[Int(seq)] = outcome }
-            guard let index = settled.firstIndex(where: { $0.outcome == outcome }), case .success(let id) = validator.validate(offerID) else { continue }
+            guard outcome.settles(confirmed: record["confirmed"]?.bool), let index = settled.firstIndex(where: { $0.outcome == outcome }),
+                  case .success(let id) = validator.validate(offerID) else { continue }
             if settled[index].ids.insert(id.key) { settledCount += 1 }
         }
         guard records > 0 else {

@@ -30,6 +30,23 @@ public enum Outcome: String, Sendable, CaseIterable, Comparable {
         }
     }
 
+    /// Whether it is the API's final answer about the offer: a second request would get the
+    /// same (unless the user asks for one with `--retry-outcomes`).
+    public var isFinalAnswer: Bool {
+        switch self {
+        case .cancelled, .alreadyClosed, .notFound, .forbidden, .notCancellable: true
+        default: false
+        }
+    }
+
+    /// Whether a record with this outcome settles its offer, the one rule of `--resume` (which
+    /// passes over it) and `report` (which does not list it to send again): a final answer,
+    /// which under `--confirm` was also seen CLOSED (`confirmed` is not `false`) — the user
+    /// asked for CLOSED, not for a cancel on its way.
+    public func settles(confirmed: Bool?) -> Bool {
+        isFinalAnswer && confirmed != false
+    }
+
     /// Whether a request was sent for it.
     public var wasSent: Bool {
         switch self {
