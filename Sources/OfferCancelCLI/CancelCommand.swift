@@ -248,8 +248,7 @@ struct CancelCommand: AsyncParsableCommand {
         context.overwrite = output.overwrite
         context.stderrIsTerminal = console.stderrIsTerminal
         context.stderr = { console.write($0) }
-        let environment = ProcessInfo.processInfo.environment
-        context.noColor = !(environment["NO_COLOR"] ?? "").isEmpty || environment["TERM"] == "dumb"
+        context.noColor = !Console.allowsColour()
         for option in output.sinkOptions {
             let parts = option.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { throw SinkSpecError("--sink-option \(option): expected KEY=VALUE") }

@@ -9,6 +9,12 @@ struct Console: Sendable {
     /// The status line on screen now, if any.
     private let status = NIOLockedValueBox<String?>(nil)
 
+    /// Whether colour is allowed, the one rule of every subcommand (no-color.org): not when
+    /// `NO_COLOR` is set and not empty, nor when `TERM` is `dumb`.
+    static func allowsColour(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+    }
+
     /// Writes one line to stderr.
     func say(_ line: String) {
         write(line + "\n")

@@ -83,8 +83,7 @@ struct ReportCommand: ParsableCommand {
             output = report.unsettledOfferIDs.map { $0 + "\n" }.joined()
             FileHandle.standardError.write(Data("offer-cancel report: \(report.unsettledCount) offers not settled\n".utf8))
         } else {
-            let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-                && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+            let color = isatty(STDOUT_FILENO) == 1 && Console.allowsColour()
             output = ReportSummary.render(report, statistics: statistics, format: ReportSummary.Format(rawValue: format)!, color: color)
         }
         do { try StandardOutput.write(Array(output.utf8)) } catch {

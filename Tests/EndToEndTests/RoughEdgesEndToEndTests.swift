@@ -26,19 +26,29 @@ extension EndToEnd {
             #expect(!run.stderr.contains("a-token-for-the-real-api") && !run.stderr.contains("s3cret"))
         }
 
-        /// The text summary paints outcomes on a terminal, but not on one that says it is dumb.
-        @Test(arguments: [("xterm", true), ("dumb", false)])
-        func aDumbTerminalGetsNoColour(term: String, coloured: Bool) throws {
+        /// The text summary paints outcomes on a terminal, in `cancel` and `report` alike, under
+        /// one rule (no-color.org): not when `NO_COLOR` is set and not empty, nor when the
+        /// terminal says it is dumb. `report` once took an empty `NO_COLOR` for a set one.
+        @Test(arguments: [
+            ("cancel", "TERM=xterm", true), ("cancel", "TERM=dumb", false), ("cancel", "TERM=xterm NO_COLOR=1", false),
+            ("cancel", "TERM=xterm NO_COLOR=", true),
+            ("report", "TERM=xterm", true), ("report", "TERM=dumb", false), ("report", "TERM=xterm NO_COLOR=1", false),
+            ("report", "TERM=xterm NO_COLOR=", true),
+        ])
+        func colourFollowsOneRule(subcommand: String, environment: String, coloured: Bool) throws {
             let market = try MockProcess()
             let ids = try IDFile(count: 10)
-            let screen = scratch.file("screen-\(term)")
+            let name = subcommand + environment.filter { $0.isLetter || $0.isNumber }
+            let screen = scratch.file("screen-\(name)"), log = scratch.file("r-\(name).ndjson")
             let binary = try Binaries.path("offer-cancel")
+            let run = "'\(binary)' --base-url \(market.baseURL) --progress never --sink ndjson:'\(log)' --sink summary '\(ids.path)'"
+            if subcommand == "report" { _ = try shell(run.replacingOccurrences(of: "--sink summary", with: "-q") + " > /dev/null") }
             // `script` gives the command a pseudo-terminal and copies what it shows into `screen`.
-            let command = "'\(binary)' --base-url \(market.baseURL) --progress never --sink ndjson:'\(scratch.file("r-\(term).ndjson"))' --sink summary '\(ids.path)'"
-            _ = try shell("env -u NO_COLOR TERM=\(term) script -qec \"\(command)\" '\(screen)' > /dev/null")
+            let command = subcommand == "report" ? "'\(binary)' report '\(log)'" : run
+            _ = try shell("env -u NO_COLOR \(environment) script -qec \"\(command)\" '\(screen)' > /dev/null")
             let shown = try String(contentsOfFile: screen, encoding: .utf8)
             #expect(shown.contains("cancelled 10"), "the summary reached the terminal: \(shown)")
-            #expect(shown.contains("\u{1B}[32m") == coloured, "TERM=\(term): \(shown.debugDescription)")
+            #expect(shown.contains("\u{1B}[32m") == coloured, "\(subcommand), \(environment): \(shown.debugDescription)")
         }
 
         /// While a file is read, the progress line shows the total it estimates from the bytes
