@@ -158,7 +158,7 @@ struct Scaffold {
             }
 
             @Test func refusesToWriteOverAnInput() throws {
-                let path = NSTemporaryDirectory() + "\(scheme)-\(UUID().uuidString).txt"
+                let path = NSTemporaryDirectory() + "\(scheme)-\\(UUID().uuidString).txt"
                 FileManager.default.createFile(atPath: path, contents: Data("keep\\n".utf8))
                 defer { try? FileManager.default.removeItem(atPath: path) }
                 let context = SinkContext()
