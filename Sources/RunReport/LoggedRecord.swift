@@ -42,7 +42,7 @@ public struct LoggedRecord: Sendable {
     }
 
     /// Not settled, so worth sending again: it failed, was skipped, or is a final answer that
-    /// does not settle the offer (``Outcome/settles(confirmed:)``: a cancel not seen CLOSED in
+    /// does not settle the offer (`Outcome.settles(confirmed:)`: a cancel not seen CLOSED in
     /// time) — the rule `--resume` follows too.
     public var isUnsettled: Bool {
         outcome == .failed || outcome == .skipped || outcome.isFinalAnswer && !outcome.settles(confirmed: confirmed)

@@ -178,7 +178,7 @@ let tortureCases: [TortureCase] = [
         let lower = try validator.validate(u1).get(), upper = try validator.validate(u1.uppercased()).get()
         #expect(lower.key == upper.key)
         #expect(lower.text == upper.text)
-        var dedupe = Deduplicator()
+        var dedupe = DedupeSet()
         let inserted = [dedupe.insert(lower), dedupe.insert(upper), dedupe.insert(try validator.validate(u2).get())]
         #expect(inserted == [true, false, true])
         #expect(dedupe.count == 2)

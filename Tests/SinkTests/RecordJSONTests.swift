@@ -7,19 +7,17 @@ import Testing
 @Suite struct RecordJSONTests {
     /// The first release's way: a jansson object of every field, dumped at NDJSON's precision.
     func janssonBytes(_ record: CancelRecord, includeOffer: Bool) -> [UInt8] {
-        let object = JSONValue.object { object in
-            for field in CancelRecord.fields {
-                switch field.value(record) {
-                case .text(let text): object.add(field.name, text)
-                case .integer(let value): object.add(field.name, value)
-                case .number(let value): object.add(field.name, value)
-                case .bool(let value): object.add(field.name, value)
-                case .json(let value): object.add(field.name, value)
-                case nil: object.add(field.name, nil as String?)
-                }
+        let members = CancelRecord.fields.map { field -> (String, JSONValue) in
+            switch field.value(record) {
+            case .text(let text): (field.name, .string(text))
+            case .integer(let value): (field.name, .integer(Int64(value)))
+            case .number(let value): (field.name, .real(value))
+            case .bool(let value): (field.name, .bool(value))
+            case .json(let value): (field.name, value)
+            case nil: (field.name, .null)
             }
-            if includeOffer { object.add("offer", record.offer) }
         }
+        let object = JSONValue.object(members + (includeOffer ? [("offer", record.offer ?? .null)] : []))
         var buffer = JSONWriteBuffer(realPrecision: 15)
         buffer.append(object)
         return buffer.bytes

@@ -219,7 +219,7 @@ final class InputReader: @unchecked Sendable {
     let bytesRead = Atomic(0)
     private var finishedBytes = 0
     private let options: IDSourceOptions
-    private var deduplicator = Deduplicator()
+    private var seen = DedupeSet()
     private var seq = 0
     let resumed = NIOLockedValueBox<[Outcome: Int]>([:])
     let otherShards = Atomic(0)
@@ -284,7 +284,7 @@ final class InputReader: @unchecked Sendable {
                 resumed.withLockedValue { $0[outcome, default: 0] += 1 }
                 return nil
             }
-            disposition = !options.dedupe || deduplicator.insert(id) ? .valid(id) : .duplicate(id)
+            disposition = !options.dedupe || seen.insert(id) ? .valid(id) : .duplicate(id)
         }
         return InputItem(seq: seq, source: source, line: raw.line, raw: raw.raw, disposition: disposition)
     }

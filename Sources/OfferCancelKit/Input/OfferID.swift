@@ -18,7 +18,7 @@ struct DedupeKey: Hashable, Sendable {
 }
 
 /// Checks raw text against the ID rules of a run.
-/// Not `Sendable` (Swift's `Regex` is not); it lives on the input queue.
+/// Not `Sendable` (Swift's `Regex` is not); it lives on the input source's reading thread.
 public struct IDValidator {
     /// `nil`: IDs must be UUIDs. Otherwise a whole-match pattern for other ID shapes.
     private let pattern: Regex<AnyRegexOutput>?
@@ -115,16 +115,4 @@ public struct InvalidID: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
     public init(_ reason: String) { self.reason = reason }
     public var description: String { reason }
-}
-
-/// Remembers the IDs of a run in 16-byte keys (see ``DedupeSet``).
-struct Deduplicator {
-    private var seen = DedupeSet()
-
-    /// True the first time `id` is offered, false on every repeat.
-    mutating func insert(_ id: OfferID) -> Bool {
-        seen.insert(id.key)
-    }
-
-    var count: Int { seen.count }
 }

@@ -24,8 +24,6 @@ public struct ResumeLog {
     public private(set) var sources: Set<String> = []
     /// Records read.
     public private(set) var records = 0
-    /// Settled IDs found in the log.
-    public private(set) var settledCount = 0
     /// Lines of the log that were not records (cut short, or not JSON).
     public private(set) var unreadableLines = 0
 
@@ -47,7 +45,7 @@ public struct ResumeLog {
             if outcome == .invalidID || outcome == .duplicate, let seq = record["seq"]?.integer { localSeqs[Int(seq)] = outcome }
             guard outcome.settles(confirmed: record["confirmed"]?.bool), let index = settled.firstIndex(where: { $0.outcome == outcome }),
                   case .success(let id) = validator.validate(offerID) else { continue }
-            if settled[index].ids.insert(id.key) { settledCount += 1 }
+            _ = settled[index].ids.insert(id)
         }
         guard records > 0 else {
             throw InputError("--resume \(path): no readable record in it (\(unreadableLines) lines): not an NDJSON record log written by --sink ndjson:…")

@@ -1,7 +1,8 @@
 import JSONStream
 import OfferCancelKit
 
-/// `ndjson[:PATH|-|+PATH]`: one JSON object per record and line, written with jansson.
+/// `ndjson[:PATH|-|+PATH]`: one JSON object per record and line, its bytes written straight
+/// from the record (`CancelRecord.appendJSON`, no jansson tree).
 ///
 /// Keys and order are ``CancelRecord/fieldNames``; absent values are `null`. With
 /// `--include-offer` each line also carries the reply's `offer` object exactly as parsed.
