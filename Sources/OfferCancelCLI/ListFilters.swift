@@ -112,14 +112,14 @@ struct LocalOfferFilter {
     var isEmpty: Bool { chain == nil && priceBelow == nil && priceAbove == nil && createdBefore == nil && createdAfter == nil }
 
     func admits(_ offer: JSONValue) -> Bool {
-        if let chain, ListedOffer.chain(offer)?.string?.uppercased() != chain { return false }
+        if let chain, OfferFields.chain(offer)?.string?.uppercased() != chain { return false }
         if priceBelow != nil || priceAbove != nil {
-            guard let price = offer["price"]?.number else { return false }
+            guard let price = OfferFields.price(offer)?.number else { return false }
             if let priceBelow, !(price < priceBelow) { return false }
             if let priceAbove, !(price > priceAbove) { return false }
         }
         if createdBefore != nil || createdAfter != nil {
-            guard let created = offer["createdOn"]?.string.flatMap(Timestamp.init(rfc3339:)) else { return false }
+            guard let created = OfferFields.createdOn(offer)?.string.flatMap(Timestamp.init(rfc3339:)) else { return false }
             if let createdBefore, !(created < createdBefore) { return false }
             if let createdAfter, !(created > createdAfter) { return false }
         }

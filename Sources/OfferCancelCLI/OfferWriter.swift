@@ -19,8 +19,8 @@ struct OfferWriter {
                 CSVSink.appendRow(Self.columns, to: &row)
                 wroteHeader = true
             }
-            let cells = [offer["id"], offer["status"], offer["type"], offer["price"], ListedOffer.chain(offer),
-                         ListedOffer.contract(offer), offer.value(atPath: "nft.id"), offer.value(atPath: "nft.name"), offer["createdOn"]]
+            let cells = [offer["id"], offer["status"], offer["type"], OfferFields.price(offer), OfferFields.chain(offer),
+                         OfferFields.contract(offer), OfferFields.nftID(offer), OfferFields.nftName(offer), OfferFields.createdOn(offer)]
             CSVSink.appendRow(cells.map { $0?.scalarText ?? "" }, to: &row)
             buffer.append(contentsOf: row)
         } else {

@@ -249,6 +249,18 @@ import TestSupport
         #expect(record.field("nope") == nil)
     }
 
+    /// A record, `list`'s CSV and `--chain` read an offer's chain in the same places
+    /// (`OfferFields`): the record once read `nft.chain` only, and left it empty for an offer
+    /// whose chain is under `nft.contract`.
+    @Test(arguments: [#"{"nft":{"chain":"MATIC","contract":{"chain":"BSC"}}}"#, #"{"nft":{"contract":{"chain":"MATIC","name":"C"}}}"#])
+    func aRecordReadsTheChainWhereTheListDoes(offer: String) throws {
+        let offer = try JSONValue.parse(offer)
+        var record = CancelRecord(seq: 1, source: "-", line: 1, offerId: "x", outcome: .cancelled)
+        record.fill(from: offer)
+        #expect(record.chain == "MATIC")
+        #expect(record.chain == OfferFields.chain(offer)?.string)
+    }
+
     @Test func outcomesClassify() {
         #expect(Outcome.allCases.filter(\.isOK) == [.cancelled, .alreadyClosed, .duplicate, .dryRun])
         #expect(Outcome.allCases.map(\.rawValue) == ["cancelled", "already_closed", "not_found", "forbidden", "not_cancellable", "failed",

@@ -31,11 +31,11 @@ public struct OfferSelection: Sendable {
 
     /// Adds one listed offer.
     public mutating func add(_ offer: JSONValue) {
-        idBytes.append(contentsOf: (ListedOffer.id(offer) ?? "").utf8)
+        idBytes.append(contentsOf: (OfferFields.id(offer) ?? "").utf8)
         ends.append(idBytes.count)
-        byContract[ListedOffer.contract(offer)?.string ?? "(none)", default: 0] += 1
-        byStatus[ListedOffer.status(offer) ?? "(none)", default: 0] += 1
-        byChain[ListedOffer.chain(offer)?.string ?? "(none)", default: 0] += 1
+        byContract[OfferFields.contract(offer)?.string ?? "(none)", default: 0] += 1
+        byStatus[OfferFields.status(offer) ?? "(none)", default: 0] += 1
+        byChain[OfferFields.chain(offer)?.string ?? "(none)", default: 0] += 1
     }
 
     /// The ID of offer `index` (0-based, in list order); empty when it was listed without one.

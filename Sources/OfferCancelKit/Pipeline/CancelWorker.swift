@@ -183,7 +183,7 @@ struct CancelWorker: Sendable {
             if let status = reply.status, !RetryPolicy.isRetryable(status: status), status != 200 { return }
             guard let delay = retryDelay(after: attempt, reply: reply, retry: retry), await control.sleep(for: delay) else { return }
         }
-        guard let offer, let status = offer["status"]?.string, status == "CLOSED" || status == "CLOSING_OFFER" else { return }
+        guard let offer, let status = OfferFields.status(offer), status == "CLOSED" || status == "CLOSING_OFFER" else { return }
         record.outcome = .alreadyClosed
         record.fill(from: offer)
         record.errorMessage = "the offer is \(status): an earlier attempt was applied though its reply was lost (\(record.errorMessage ?? "no reply"))"
@@ -198,24 +198,6 @@ struct CancelWorker: Sendable {
         } else {
             record.outcome = .failed
             record.errorMessage = "not retried after \(record.attempts) attempts (\(reason))" + (record.errorMessage.map { ": \($0)" } ?? "")
-        }
-    }
-}
-
-extension CancelRecord {
-    /// Copies the offer's fields from a reply's `result` object.
-    public mutating func fill(from offer: JSONValue) {
-        self.offer = offer
-        offerStatus = offer["status"]?.string
-        offerType = offer["type"]?.string
-        price = offer["price"].flatMap { $0.kind == .integer || $0.kind == .real || $0.kind == .string ? $0 : nil }
-        sellerAddress = offer["sellerAddress"]?.string
-        if let nft = offer["nft"] {
-            nftId = nft["id"]?.scalarText
-            nftName = nft["name"]?.string
-            nftAddress = nft["address"]?.string
-            chain = nft["chain"]?.string
-            contractName = nft["contract"]?["name"]?.string
         }
     }
 }
