@@ -19,6 +19,12 @@ extension EndToEnd {
             return formatter.date(from: text).map { $0.timeIntervalSince1970 * 1000 }
         }
 
+        /// Whole lines in `path` so far (0 when it does not exist yet).
+        static func lines(_ path: String) -> Int {
+            guard let data = FileManager.default.contents(atPath: path) else { return 0 }
+            return data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        }
+
         func records(_ path: String) throws -> [JSONValue] {
             let reader = NDJSONReader(input: try ByteInput(path: path), maxLineLength: 1 << 20)
             var records: [JSONValue] = []
@@ -90,9 +96,13 @@ extension EndToEnd {
             let concurrency = 16
             var generator = SystemRandomNumberGenerator()
             for kill in 0..<5 {
-                let resume = FileManager.default.fileExists(atPath: log) && ((try? records(log).count) ?? 0) > 0 ? ["--resume", log] : []
+                let logged = Self.lines(log)
+                let resume = logged > 0 ? ["--resume", log] : []
                 let run = try LiveRun(["--base-url", market.baseURL, "-c", String(concurrency), "--sink", "ndjson:+\(log)"] + resume + [ids.path])
-                try await Task.sleep(for: .milliseconds(Int.random(in: 300...1200, using: &generator)))
+                // Killed at a random point of its records, not of the clock: a sanitized binary
+                // sharing the machine once wrote no record in the 300–1,200 ms it was given.
+                let target = logged + Int.random(in: count / 40...count / 8, using: &generator)
+                #expect(run.wait(upTo: 120) { Self.lines(log) >= target || !run.process.isRunning }, "kill \(kill + 1): records arrive")
                 run.signal(SIGKILL)
                 #expect(run.waitForExit(upTo: 10) != nil, "kill \(kill + 1)")
                 let text = try String(contentsOfFile: log, encoding: .utf8)
