@@ -78,6 +78,10 @@ extension EndToEnd {
             #expect(try await market.stats()["requests"]?["cancel"] == nil, "no cancel was sent")
             #expect(run.stderr.contains("requests   0 sent"), "\(run.stderr)")
             #expect(run.stderr.contains("cannot get a token from"))
+            // A refused port or a path with no token endpoint is one line naming the option, at
+            // once: no retries for half a minute (the login that answers but fails gets those).
+            #expect(run.stderr.contains("check --auth-url"), "\(run.stderr)")
+            #expect(!run.stderr.contains("attempts in"), "not retried: \(run.stderr)")
             #expect(!run.stderr.contains("mock-secret"))
             #expect(outcomeCounts(try run.records()) == ["skipped": 100])
         }

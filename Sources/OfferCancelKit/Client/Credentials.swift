@@ -117,6 +117,8 @@ public actor TokenProvider {
                 return try await fetch(id: id, secret: secret, authURL: authURL, client: client, timeout: attemptTimeout)
             } catch let rejected as CredentialsRejected {
                 throw rejected
+            } catch let unavailable as TokenUnavailable {
+                throw unavailable
             } catch is CancellationError {
                 throw CancellationError()
             } catch let error where TLSRefusal(error) != nil {
@@ -149,6 +151,10 @@ public actor TokenProvider {
         let body = try await response.body.collect(upTo: 1 << 20)
         if response.status == .unauthorized || response.status == .forbidden || response.status == .badRequest {
             throw CredentialsRejected(reason: "the token endpoint answered \(response.status.code)")
+        }
+        if response.status == .notFound || response.status == .methodNotAllowed {
+            // No token endpoint at this URL: a wrong --auth-url, which no retry mends.
+            throw TokenUnavailable(reason: "cannot get a token from \(tokenURL(authURL)): HTTP \(response.status.code), no token endpoint there; check --auth-url")
         }
         guard response.status == .ok else {
             throw MarketClientError.http("HTTP \(response.status.code)")

@@ -73,12 +73,18 @@ public final class MarketClient: Sendable {
     }
 
     /// Makes sure the API can be reached and a token had before the first cancel: one connect
-    /// to the base URL's host (5 s at most: a refused port or an unknown host is one line, not
-    /// a run that hangs), then, with client credentials, the first token (a few attempts
-    /// within 30 s). Returns why not, or `nil` when all is well.
+    /// to the base URL's host and, with client credentials, to the login's (5 s at most each:
+    /// a refused port or an unknown host is one line, not a run that hangs or retries for
+    /// half a minute), then the first token (a few attempts within 30 s, for a login that
+    /// answers but fails). Returns why not, or `nil` when all is well.
     public func prepare() async -> String? {
-        if let unreachable = await Reachability.check(baseURL, group: loop, timeout: min(timeout, .seconds(5))) { return unreachable }
+        let connectTimeout = min(timeout, .seconds(5))
+        if let unreachable = await Reachability.check(baseURL, option: "--base-url", group: loop, timeout: connectTimeout) { return unreachable }
         guard await tokens.canRefresh else { return nil }
+        if case .clientCredentials(_, _, let authURL) = tokens.credentials,
+           let unreachable = await Reachability.check(authURL, option: "--auth-url", group: loop, timeout: connectTimeout) {
+            return "cannot get a token from \(TokenProvider.tokenURL(authURL)): \(unreachable)"
+        }
         do {
             try await tokens.prime()
             return nil

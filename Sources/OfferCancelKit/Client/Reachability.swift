@@ -11,8 +11,8 @@ import NIOPosix
 /// wrong scheme otherwise only shows as replies that are not HTTP.
 enum Reachability {
     /// `nil` when `url`'s host accepts a connection, else one line: host, port, the system's
-    /// reason and what to check.
-    static func check(_ url: String, group: any EventLoopGroup, timeout: Duration) async -> String? {
+    /// reason and the `option` to check.
+    static func check(_ url: String, option: String, group: any EventLoopGroup, timeout: Duration) async -> String? {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host else {
             return nil  // MarketClient.checkTransport has refused what cannot be parsed
         }
@@ -27,7 +27,7 @@ enum Reachability {
         do {
             channel = try await bootstrap.connect(host: bare, port: port).get()
         } catch {
-            return "cannot reach \(shown): \(reason(error)); check --base-url (is the server running, on this port?)"
+            return "cannot reach \(shown): \(reason(error)); check \(option) (is the server running, on this port?)"
         }
         defer { channel.close(promise: nil) }
         guard scheme == "http" else { return nil }
@@ -36,9 +36,9 @@ enum Reachability {
         channel.writeAndFlush(channel.allocator.buffer(string: request), promise: nil)
         switch await firstBytes.first(within: min(timeout, .seconds(2)), on: channel.eventLoop) {
         case .byte(let first) where first == 0x15 || first == 0x16:
-            return "\(shown) answered a plain http:// request in TLS: is this an https:// server? (check --base-url)"
+            return "\(shown) answered a plain http:// request in TLS: is this an https:// server? (check \(option))"
         case .closed:
-            return "\(shown) closed the connection without a word to a plain http:// request: is this an https:// server? (check --base-url)"
+            return "\(shown) closed the connection without a word to a plain http:// request: is this an https:// server? (check \(option))"
         case .byte, .nothingYet:
             return nil  // an HTTP answer, or a slow one: the requests' own timeouts take it from here
         }
