@@ -18,8 +18,10 @@ public struct MarketConfiguration: Sendable {
     /// Withdraw the client's credentials after this many tokens were issued: the next token
     /// request is refused and every issued token stops working (credentials revoked mid-run).
     public var revokeAfter: Int?
-    /// Share of token requests answered 503.
+    /// Share of token requests answered ``tokenFaultStatus``.
     public var tokenFaultRate = 0.0
+    /// What a token fault answers: 503, or 404 as a gateway that lost the login's route for a moment.
+    public var tokenFaultStatus = 503
 
     /// How long a cancelled offer stays CLOSING_OFFER before it is CLOSED.
     public var closeDelay: Duration = .milliseconds(500)

@@ -37,7 +37,7 @@ struct MarketRoutes: Sendable {
                 return Self.json(.badRequest, .object([("error", .string("unsupported_grant_type"))]))
             }
             if state.tokenEndpointFails() {
-                return Self.json(.serviceUnavailable, .object([("error", .string("temporarily_unavailable"))]))
+                return Self.json(HTTPResponse.Status(code: configuration.tokenFaultStatus), .object([("error", .string("temporarily_unavailable"))]))
             }
             guard form["client_id"] == configuration.clientID, form["client_secret"] == configuration.clientSecret,
                   let token = state.issueToken() else {

@@ -124,7 +124,7 @@ final class MarketState: Sendable {
         return contents.withLockedValue { contents in
             contents.requestCounter += 1
             let failed = Hashing.unit(Hashing.splitMix(configuration.seed ^ 0x70CE ^ contents.requestCounter)) < configuration.tokenFaultRate
-            if failed { contents.stats.faults["token-503", default: 0] += 1 }
+            if failed { contents.stats.faults["token-\(configuration.tokenFaultStatus)", default: 0] += 1 }
             return failed
         }
     }

@@ -225,6 +225,26 @@ import TestSupport
             #expect(errors.allSatisfy { "\($0)".contains("/auth/realms/Arkane/protocol/openid-connect/token") && !"\($0)".contains("mock-secret") })
         }
     }
+
+    /// A 404 from the token URL: before the first token it is a wrong `--auth-url` and ends
+    /// at once, in one request; at a later refresh it is a gateway's moment and is retried
+    /// (session 4's first cut ended a run on it).
+    @Test func a404EndsTheFirstTokenAndIsRetriedAtARefresh() async throws {
+        try await MarketHarness.with({ $0.tokenFaultRate = 1; $0.tokenFaultStatus = 404 }) { harness in
+            let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "mock-secret", authURL: harness.server.baseURL), client: harness.client, timeout: .seconds(10))
+            let error = try await #require(throws: TokenUnavailable.self) { try await provider.prime() }
+            #expect(error.description.contains("check --auth-url"), "\(error)")
+            #expect(harness.server.stats()["requests"]?["token"]?.integer == 1, "no retry")
+        }
+        try await MarketHarness.with({ $0.tokenFaultRate = 0.3; $0.tokenFaultStatus = 404 }) { harness in
+            let provider = TokenProvider(credentials: .clientCredentials(id: "mock-client", secret: "mock-secret", authURL: harness.server.baseURL), client: harness.client, timeout: .seconds(10))
+            for _ in 0..<6 {
+                await provider.invalidate(try await provider.token())
+            }
+            #expect(await provider.refreshCount == 6)
+            #expect((harness.server.stats()["faults"]?["token-404"]?.integer ?? 0) >= 2, "refreshes met 404s")
+        }
+    }
 }
 
 @Suite struct RecordTests {

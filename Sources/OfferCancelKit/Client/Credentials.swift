@@ -72,9 +72,11 @@ public actor TokenProvider {
 
     /// Fetches the first token before the run sends anything: a few attempts within 30 s.
     /// Throws ``CredentialsRejected`` or ``TokenUnavailable``.
+    /// A 404 or 405 here means a wrong `--auth-url` and ends at once; at a later refresh it is
+    /// a gateway's moment and is retried like a 503.
     public func prime() async throws {
         guard case .clientCredentials = credentials, current == nil else { return }
-        _ = try await refresh(allowing: .seconds(30), attemptTimeout: min(timeout, .seconds(10)))
+        _ = try await refresh(allowing: .seconds(30), attemptTimeout: min(timeout, .seconds(10)), first: true)
     }
 
     /// Called after a 401 with `token`: drops it so the next ``token()`` fetches a new one,
@@ -85,11 +87,11 @@ public actor TokenProvider {
 
     /// One refresh shared by every caller; a caller whose task is cancelled cancels it (the
     /// run is being given up).
-    private func refresh(allowing outage: Duration, attemptTimeout: Duration) async throws -> Secret {
+    private func refresh(allowing outage: Duration, attemptTimeout: Duration, first: Bool = false) async throws -> Secret {
         if let refreshing { return try await Self.value(of: refreshing).0 }
         guard case .clientCredentials(let id, let secret, let authURL) = credentials else { fatalError("static tokens are not refreshed") }
         let task = Task { [client] in
-            try await Self.fetchRetrying(id: id, secret: secret, authURL: authURL, client: client, attemptTimeout: attemptTimeout, outage: outage)
+            try await Self.fetchRetrying(id: id, secret: secret, authURL: authURL, client: client, attemptTimeout: attemptTimeout, outage: outage, first: first)
         }
         refreshing = task
         defer { refreshing = nil }
@@ -104,9 +106,10 @@ public actor TokenProvider {
     }
 
     /// ``fetch`` again after each failure that is not a refusal (of the credentials, or of the
-    /// server's certificate), with backoff, until `outage` has passed.
+    /// server's certificate, or, for the `first` token, a missing endpoint), with backoff, until
+    /// `outage` has passed.
     private static func fetchRetrying(id: String, secret: Secret, authURL: String, client: HTTPClient,
-                                      attemptTimeout: Duration, outage: Duration) async throws -> (Secret, ContinuousClock.Instant) {
+                                      attemptTimeout: Duration, outage: Duration, first: Bool) async throws -> (Secret, ContinuousClock.Instant) {
         let clock = ContinuousClock()
         let started = clock.now
         var delay = Duration.milliseconds(500)
@@ -117,8 +120,9 @@ public actor TokenProvider {
                 return try await fetch(id: id, secret: secret, authURL: authURL, client: client, timeout: attemptTimeout)
             } catch let rejected as CredentialsRejected {
                 throw rejected
-            } catch let unavailable as TokenUnavailable {
-                throw unavailable
+            } catch let missing as NoTokenEndpoint where first {
+                // Before any token: a wrong --auth-url, which no retry mends.
+                throw TokenUnavailable(reason: "cannot get a token from \(tokenURL(authURL)): \(missing), no token endpoint there; check --auth-url")
             } catch is CancellationError {
                 throw CancellationError()
             } catch let error where TLSRefusal(error) != nil {
@@ -153,8 +157,7 @@ public actor TokenProvider {
             throw CredentialsRejected(reason: "the token endpoint answered \(response.status.code)")
         }
         if response.status == .notFound || response.status == .methodNotAllowed {
-            // No token endpoint at this URL: a wrong --auth-url, which no retry mends.
-            throw TokenUnavailable(reason: "cannot get a token from \(tokenURL(authURL)): HTTP \(response.status.code), no token endpoint there; check --auth-url")
+            throw NoTokenEndpoint(status: Int(response.status.code))
         }
         guard response.status == .ok else {
             throw MarketClientError.http("HTTP \(response.status.code)")
@@ -192,4 +195,10 @@ extension String {
         allowed.insert(charactersIn: "-._~")
         return addingPercentEncoding(withAllowedCharacters: allowed) ?? self
     }
+}
+
+/// The token URL answered 404 or 405: no endpoint there, for now or for good.
+struct NoTokenEndpoint: Error, CustomStringConvertible {
+    let status: Int
+    var description: String { "HTTP \(status)" }
 }

@@ -246,6 +246,7 @@ public final class MarketClient: Sendable {
         }
         if let error = error as? CredentialsRejected { return error.description }
         if let error = error as? MarketClientError { return error.description }
+        if let error = error as? NoTokenEndpoint { return error.description }
         if let refusal = TLSRefusal(error) { return refusal.description }
         return "network error: \(error)"
     }
