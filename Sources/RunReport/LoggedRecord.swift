@@ -25,20 +25,25 @@ public struct LoggedRecord: Sendable {
         attempts = 0
     }
 
-    /// The record a log line holds; `nil` when the line is not a record (no `offerId` string
-    /// or no known `outcome`).
+    /// What a report needs of each record.
+    private static let fieldsRead = CancelRecord.Selection("seq", "source", "httpStatus", "attempts", "latencyMs", "waitMs",
+                                                           "startedAt", "finishedAt", "errorCode", "errorMessage", "confirmed")
+
+    /// The record a log line holds, read through `CancelRecord.fields`; `nil` when the line
+    /// is not a record (no `offerId` string or no known `outcome`).
     public init?(_ json: JSONValue) {
-        guard let offerId = json["offerId"]?.string, let text = json["outcome"]?.string, let outcome = Outcome(rawValue: text) else { return nil }
-        self.init(offerId: offerId, outcome: outcome, seq: json["seq"]?.integer.map { Int($0) }, source: json["source"]?.string)
-        httpStatus = json["httpStatus"]?.integer.map { Int($0) }
-        attempts = json["attempts"]?.integer.map { Int(clamping: max(0, $0)) } ?? 0
-        latencyMs = json["latencyMs"]?.number
-        waitMs = json["waitMs"]?.number
-        startedAt = json["startedAt"]?.string.flatMap(Timestamp.init(rfc3339:))
-        finishedAt = json["finishedAt"]?.string.flatMap(Timestamp.init(rfc3339:))
-        errorCode = json["errorCode"]?.string
-        errorMessage = json["errorMessage"]?.string
-        confirmed = json["confirmed"]?.bool
+        guard let logged = CancelRecord.Logged(json, reading: Self.fieldsRead) else { return nil }
+        let record = logged.record
+        self.init(offerId: record.offerId, outcome: record.outcome, seq: logged.seq, source: logged.source)
+        httpStatus = record.httpStatus
+        attempts = max(0, record.attempts)
+        latencyMs = record.latencyMs
+        waitMs = record.waitMs
+        startedAt = record.startedAt
+        finishedAt = record.finishedAt
+        errorCode = record.errorCode
+        errorMessage = record.errorMessage
+        confirmed = record.confirmed
     }
 
     /// Not settled, so worth sending again: it failed, was skipped, or is a final answer that

@@ -281,6 +281,53 @@ import TestSupport
         #expect(record.chain == OfferFields.chain(offer)?.string)
     }
 
+    /// A log is read back through the table that wrote it (`CancelRecord.Logged`): every
+    /// field comes back as written, so `--resume` and `report` can never miss a renamed one
+    /// (they read literal keys before).
+    @Test func everyFieldReadsBackAsWritten() throws {
+        var record = CancelRecord(seq: 7, source: "ids.txt", line: 9, offerId: "7f5b3c1e-0000-4000-8000-000000000001", outcome: .notCancellable)
+        record.httpStatus = 409
+        record.attempts = 3
+        record.latencyMs = 12.3456
+        record.waitMs = 1000
+        record.startedAt = Timestamp(nanoseconds: 1_764_061_200_123_000_000)
+        record.finishedAt = Timestamp(nanoseconds: 1_764_061_201_456_000_000)
+        record.offerStatus = "READY"
+        record.offerType = "SALE"
+        record.price = try JSONValue.parse(#"{"price":19.0110}"#)["price"]
+        record.sellerAddress = "0xabc"
+        record.nftId = "115792089237316195423570985008687907853269984665640564039457584007913129639935"
+        record.nftName = "Sword \"of\" Ünïcode"
+        record.nftAddress = "0xdef"
+        record.chain = "MATIC"
+        record.contractName = "C"
+        record.errorCode = "offer.not-cancellable"
+        record.errorMessage = "line one\nline two"
+        record.traceCode = "t-1"
+        record.confirmed = false
+        #expect(CancelRecord.fields.count <= 64, "a Logged record holds one bit per field")
+        for name in CancelRecord.fieldNames { #expect(record.field(name) != nil, "every field set: \(name)") }
+        var buffer = JSONWriteBuffer()
+        record.appendJSON(to: &buffer)
+        let logged = try #require(CancelRecord.Logged(try JSONValue.parse(buffer.bytes)))
+        #expect(CancelRecord.fieldNames.allSatisfy(logged.holds))
+        for name in CancelRecord.fieldNames {
+            #expect(logged.record.field(name)?.text == record.field(name)?.text, "\(name)")
+        }
+        #expect(logged.seq == 7 && logged.source == "ids.txt")
+    }
+
+    @Test(arguments: [#"{"outcome":"cancelled"}"#, #"{"offerId":"x","outcome":"gone"}"#, #"{"offerId":1,"outcome":"failed"}"#, "[]"])
+    func aLineThatIsNotARecordIsNotRead(line: String) throws {
+        #expect(CancelRecord.Logged(try JSONValue.parse(line)) == nil)
+    }
+
+    @Test func absentFieldsStayAbsent() throws {
+        let logged = try #require(CancelRecord.Logged(try JSONValue.parse(#"{"offerId":"x","outcome":"failed","seq":"5","httpStatus":null}"#)))
+        #expect(CancelRecord.fieldNames.filter(logged.holds) == ["offerId", "outcome"])
+        #expect(logged.seq == nil && logged.source == nil && logged.record.httpStatus == nil)
+    }
+
     @Test func outcomesClassify() {
         #expect(Outcome.allCases.filter(\.isOK) == [.cancelled, .alreadyClosed, .duplicate, .dryRun])
         #expect(Outcome.allCases.map(\.rawValue) == ["cancelled", "already_closed", "not_found", "forbidden", "not_cancellable", "failed",

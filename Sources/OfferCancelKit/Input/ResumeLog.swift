@@ -16,6 +16,9 @@ public struct ResumeLog {
     /// Outcomes that need no second request, unless the user asks for one.
     public static let settledOutcomes = Outcome.allCases.filter(\.isFinalAnswer)
 
+    /// What a resumed run needs of each record.
+    private static let fieldsRead = CancelRecord.Selection("seq", "source", "confirmed")
+
     /// Settled IDs, one set per outcome (in ``settledOutcomes`` order, less those retried).
     private var settled: [(outcome: Outcome, ids: DedupeSet)]
     /// `seq` of each `invalid_id` and `duplicate` record, with its outcome.
@@ -35,16 +38,16 @@ public struct ResumeLog {
         let input = try InputError.reading { () throws(JSONError) in try ByteInput(path: path) }
         let reader = NDJSONReader(input: input, maxLineLength: 16 * 1024 * 1024)
         while let item = try InputError.reading({ () throws(JSONError) in try reader.next() }) {
-            guard let record = try? item.value.get(), let outcomeText = record["outcome"]?.string, let outcome = Outcome(rawValue: outcomeText),
-                  let offerID = record["offerId"]?.string else {
+            guard let json = try? item.value.get(), let logged = CancelRecord.Logged(json, reading: Self.fieldsRead) else {
                 unreadableLines += 1
                 continue
             }
             records += 1
-            if let source = record["source"]?.string { sources.insert(source) }
-            if outcome == .invalidID || outcome == .duplicate, let seq = record["seq"]?.integer { localSeqs[Int(seq)] = outcome }
-            guard outcome.settles(confirmed: record["confirmed"]?.bool), let index = settled.firstIndex(where: { $0.outcome == outcome }),
-                  case .success(let id) = validator.validate(offerID) else { continue }
+            let outcome = logged.record.outcome
+            if let source = logged.source { sources.insert(source) }
+            if outcome == .invalidID || outcome == .duplicate, let seq = logged.seq { localSeqs[seq] = outcome }
+            guard outcome.settles(confirmed: logged.record.confirmed), let index = settled.firstIndex(where: { $0.outcome == outcome }),
+                  case .success(let id) = validator.validate(logged.record.offerId) else { continue }
             _ = settled[index].ids.insert(id)
         }
         guard records > 0 else {

@@ -50,39 +50,56 @@ public struct CancelRecord: Sendable {
         self.outcome = outcome
     }
 
-    /// A field's name and how to read it from a record.
+    /// A field's name, how to take its value from a record, and how to put a logged value
+    /// back (`--resume` and `report` read a log through the same table that wrote it).
     public struct Field: Sendable {
         public let name: String
         /// The field's value in `record`, `nil` when absent.
         public let value: @Sendable (_ record: CancelRecord) -> FieldValue?
+        /// Sets the field in `record` from a logged line's member; returns `false`, leaving
+        /// `record` alone, when the member is `null` or not of the field's type.
+        let read: @Sendable (_ record: inout CancelRecord, _ json: JSONValue) -> Bool
     }
 
-    /// Every field, in contract order: the one list NDJSON, CSV and ``field(_:)`` all read.
+    /// Every field, in contract order: the one list NDJSON, CSV, ``field(_:)`` and
+    /// ``Logged`` all read. A new field is a property and a line here (at most 64).
     public static let fields: [Field] = [
-        Field(name: "seq") { .integer($0.seq) },
-        Field(name: "source") { .text($0.source) },
-        Field(name: "line") { .integer($0.line) },
-        Field(name: "offerId") { .text($0.offerId) },
-        Field(name: "outcome") { .text($0.outcome.rawValue) },
-        Field(name: "httpStatus") { $0.httpStatus.map(FieldValue.integer) },
-        Field(name: "attempts") { .integer($0.attempts) },
-        Field(name: "latencyMs") { $0.latencyMs.map { .number(roundedMs($0)) } },
-        Field(name: "waitMs") { $0.waitMs.map { .number(roundedMs($0)) } },
-        Field(name: "startedAt") { $0.startedAt.map { .text($0.rfc3339) } },
-        Field(name: "finishedAt") { $0.finishedAt.map { .text($0.rfc3339) } },
-        Field(name: "offerStatus") { $0.offerStatus.map(FieldValue.text) },
-        Field(name: "offerType") { $0.offerType.map(FieldValue.text) },
-        Field(name: "price") { $0.price.map(FieldValue.json) },
-        Field(name: "sellerAddress") { $0.sellerAddress.map(FieldValue.text) },
-        Field(name: "nftId") { $0.nftId.map(FieldValue.text) },
-        Field(name: "nftName") { $0.nftName.map(FieldValue.text) },
-        Field(name: "nftAddress") { $0.nftAddress.map(FieldValue.text) },
-        Field(name: "chain") { $0.chain.map(FieldValue.text) },
-        Field(name: "contractName") { $0.contractName.map(FieldValue.text) },
-        Field(name: "errorCode") { $0.errorCode.map(FieldValue.text) },
-        Field(name: "errorMessage") { $0.errorMessage.map(FieldValue.text) },
-        Field(name: "traceCode") { $0.traceCode.map(FieldValue.text) },
-        Field(name: "confirmed") { $0.confirmed.map(FieldValue.bool) },
+        .integer("seq", { $0.seq }, { $0.seq = $1 }),
+        .text("source", { $0.source }, { $0.source = $1 }),
+        .integer("line", { $0.line }, { $0.line = $1 }),
+        .text("offerId", { $0.offerId }, { $0.offerId = $1 }),
+        Field(name: "outcome", value: { .text($0.outcome.rawValue) }) { record, json in
+            guard let outcome = json.string.flatMap(Outcome.init(rawValue:)) else { return false }
+            record.outcome = outcome
+            return true
+        },
+        .integer("httpStatus", { $0.httpStatus }, { $0.httpStatus = $1 }),
+        .integer("attempts", { $0.attempts }, { $0.attempts = $1 }),
+        .milliseconds("latencyMs", { $0.latencyMs }, { $0.latencyMs = $1 }),
+        .milliseconds("waitMs", { $0.waitMs }, { $0.waitMs = $1 }),
+        .timestamp("startedAt", { $0.startedAt }, { $0.startedAt = $1 }),
+        .timestamp("finishedAt", { $0.finishedAt }, { $0.finishedAt = $1 }),
+        .text("offerStatus", { $0.offerStatus }, { $0.offerStatus = $1 }),
+        .text("offerType", { $0.offerType }, { $0.offerType = $1 }),
+        Field(name: "price", value: { $0.price.map(FieldValue.json) }) { record, json in
+            guard json.kind != .null else { return false }
+            record.price = json
+            return true
+        },
+        .text("sellerAddress", { $0.sellerAddress }, { $0.sellerAddress = $1 }),
+        .text("nftId", { $0.nftId }, { $0.nftId = $1 }),
+        .text("nftName", { $0.nftName }, { $0.nftName = $1 }),
+        .text("nftAddress", { $0.nftAddress }, { $0.nftAddress = $1 }),
+        .text("chain", { $0.chain }, { $0.chain = $1 }),
+        .text("contractName", { $0.contractName }, { $0.contractName = $1 }),
+        .text("errorCode", { $0.errorCode }, { $0.errorCode = $1 }),
+        .text("errorMessage", { $0.errorMessage }, { $0.errorMessage = $1 }),
+        .text("traceCode", { $0.traceCode }, { $0.traceCode = $1 }),
+        Field(name: "confirmed", value: { $0.confirmed.map(FieldValue.bool) }) { record, json in
+            guard let confirmed = json.bool else { return false }
+            record.confirmed = confirmed
+            return true
+        },
     ]
 
     /// Every field name, in contract order (NDJSON keys, CSV headers).
