@@ -70,8 +70,8 @@ struct CancelCommand: AsyncParsableCommand {
     func run() async throws {
         ignoreBrokenPipes()  // a closed stdout or exec pipe is an error to report, not death
         let console = Console()
-        if !selection.select, input.inputs.isEmpty || input.inputs == ["-"], isatty(STDIN_FILENO) == 1 {
-            console.say("offer-cancel: reading offer IDs from the terminal; end with Ctrl-D (see --help for files)")
+        if !selection.select, input.inputs.isEmpty || input.inputs == ["-"], console.stdinIsTerminal {
+            console.note("reading offer IDs from the terminal; end with Ctrl-D (see --help for files)")
         }
         // Everything is checked before anything on disk is created or truncated: inputs, the
         // resume log, every sink's target (claimed by identity), credentials, the client.
@@ -79,11 +79,11 @@ struct CancelCommand: AsyncParsableCommand {
         let reading = try await setUp(console) { try inputOptions(context.targets) }
         // --select lists its offers once the client exists; files are opened now.
         let files: IDSource? = selection.select ? nil : try await setUp(console) { try IDSource.open(input.inputs, options: reading) }
-        for note in files?.notes ?? [] { console.say("offer-cancel: " + note) }
+        for note in files?.notes ?? [] { console.note(note) }
         let recordLog = output.sinks.isEmpty && console.stdoutIsTerminal && !output.noRecords ? RunLog.named(at: .now()) : nil
         var hub = try await setUp(console) { try makeSinks(console, context: &context, recordLog: recordLog) }
         if !behaviour.dryRun, !output.noRecords, !hub.hasRecordKeeper {
-            console.say("offer-cancel: no sink keeps a record per offer (summary only counts them): add --sink ndjson:+run.ndjson or --sink csv:results.csv, or say --no-records")
+            console.note("no sink keeps a record per offer (summary only counts them): add --sink ndjson:+run.ndjson or --sink csv:results.csv, or say --no-records")
             throw ExitCode(2)
         }
 
@@ -144,7 +144,7 @@ struct CancelCommand: AsyncParsableCommand {
         let progress = RunProgress()
         let showProgress = output.progress == .always || (output.progress == .auto && !output.quiet && console.stderrIsTerminal)
         var settings = behaviour.settings
-        settings.notice = { console.say("offer-cancel: " + $0) }
+        settings.notice = { console.note($0) }
         let pipeline = CancelPipeline(
             mode: client.map { .send($0) } ?? .dryRun, concurrency: behaviour.concurrency, settings: settings,
             maxFailures: behaviour.maxFailures, grace: .milliseconds(Int64(behaviour.grace * 1000)), probe: behaviour.probe
@@ -157,27 +157,27 @@ struct CancelCommand: AsyncParsableCommand {
             result = try await pipeline.run(source: source, hub: &hub, info: info, control: control, progress: progress)
         } catch {
             await reporter?.finish()
-            console.say("offer-cancel: input failed: \(error)")
+            console.note("input failed: \(error)")
             return 2
         }
         await reporter?.finish()
 
         let summary = result.summary
-        if let reason = summary.abortReason { console.say("offer-cancel: aborted: \(reason)") }
+        if let reason = summary.abortReason { console.note("aborted: \(reason)") }
         if hub.recordKeepingLost {
-            console.say("offer-cancel: \(summary.unrecordedActedOn) offers were acted on after the record stream was lost; their outcomes are the \"not recorded\" lines above")
-            console.say("offer-cancel: to finish the job: \(resumeCommand(log: recordLogPath(recordLog)))")
+            console.note("\(summary.unrecordedActedOn) offers were acted on after the record stream was lost; their outcomes are the \"not recorded\" lines above")
+            console.note("to finish the job: \(resumeCommand(log: recordLogPath(recordLog)))")
         }
         if let log = input.resume, !output.quiet {
             let counts = source.resumedByOutcome
             let parts = Outcome.allCases.compactMap { outcome in counts[outcome].map { "\($0) \(outcome.rawValue)" } }
-            console.say("offer-cancel: resumed from \(log): passed over \(source.resumedCount) items the log settled"
+            console.note("resumed from \(log): passed over \(source.resumedCount) items the log settled"
                 + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))") + "; --retry-outcomes sends chosen outcomes again")
         }
         if let shard = try? input.selectedShard(), !output.quiet {
-            console.say("offer-cancel: shard \(shard): passed over \(source.otherShardsCount) items of other shards")
+            console.note("shard \(shard): passed over \(source.otherShardsCount) items of other shards")
         }
-        if let recordLog, !output.quiet { console.say("offer-cancel: records: \(recordLog) (continue an unfinished run with --resume \(recordLog))") }
+        if let recordLog, !output.quiet { console.note("records: \(recordLog) (continue an unfinished run with --resume \(recordLog))") }
         if let signal = signals.received { return 128 + signal }
         return result.exitStatus
     }
@@ -213,7 +213,7 @@ struct CancelCommand: AsyncParsableCommand {
         } catch let error as ExitCode {
             throw error
         } catch {
-            console.say("offer-cancel: \(error)")
+            console.note("\(error)")
             throw ExitCode(2)
         }
     }
@@ -273,7 +273,7 @@ struct CancelCommand: AsyncParsableCommand {
         let registry = OfferCancelCommand.registry
         var sinks: [(name: String, sink: any OfferSink)] = try specs.map { ($0.description, try registry.makeSink($0, context: context)) }
         if output.verbose { sinks.append(("verbose", VerboseSink(console: console))) }
-        return SinkHub(sinks, report: { console.say("offer-cancel: \($0)") })
+        return SinkHub(sinks, report: { console.note("\($0)") })
     }
 
     /// Where this run's credentials come from, secrets redacted (for `-v`).

@@ -1,13 +1,21 @@
 import Foundation
 import NIOConcurrencyHelpers
 
-/// The human side of the terminal: stderr lines, what is a terminal, and the one status line
-/// (progress) that every other line is written above, so neither overwrites the other.
+/// The human side of the terminal, for every subcommand: stderr lines and their prefix, what
+/// is a terminal, whether colour is allowed, and the one status line (progress) that every
+/// other line is written above, so neither overwrites the other.
 struct Console: Sendable {
     let stderrIsTerminal = isatty(STDERR_FILENO) == 1
     let stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
+    let stdinIsTerminal = isatty(STDIN_FILENO) == 1
     /// The status line on screen now, if any.
     private let status = NIOLockedValueBox<String?>(nil)
+
+    /// What leads every line the tool writes to stderr.
+    static let prefix = "offer-cancel: "
+
+    /// Whether stdout gets colour: a terminal, and colour allowed.
+    var colourOnStdout: Bool { stdoutIsTerminal && Self.allowsColour() }
 
     /// Whether colour is allowed, the one rule of every subcommand (no-color.org): not when
     /// `NO_COLOR` is set and not empty, nor when `TERM` is `dumb`.
@@ -15,9 +23,19 @@ struct Console: Sendable {
         (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
     }
 
-    /// Writes one line to stderr.
+    /// Writes one line to stderr, as it is.
     func say(_ line: String) {
         write(line + "\n")
+    }
+
+    /// Writes `text` to stderr as the tool's line: `offer-cancel: text`.
+    func note(_ text: String) {
+        say(Self.prefix + text)
+    }
+
+    /// Writes an error that ends the command: `offer-cancel: error: text`.
+    func error(_ text: String) {
+        say(Self.prefix + "error: " + text)
     }
 
     /// Writes `text` to stderr; with a status line drawn, clears it, writes `text` as whole

@@ -54,7 +54,7 @@ struct ListCommand: AsyncParsableCommand {
             client = try MarketClient(baseURL: mock?.baseURL ?? api.baseURL, credentials: try api.credentials(), concurrency: 1,
                                       timeout: .milliseconds(Int64(timeout * 1000)), caCertificates: api.cacert)
         } catch {
-            console.say("offer-cancel: \(error)")
+            console.note("\(error)")
             throw ExitCode(2)
         }
         var writer = OfferWriter(csv: output == "csv")
@@ -71,12 +71,12 @@ struct ListCommand: AsyncParsableCommand {
             status = 0
         } catch let error as OfferListError {
             try? writer.flush()
-            console.say("offer-cancel: list: \(error)")
+            console.note("list: \(error)")
             status = error.cannotList ? 3 : 1
         } catch let error as StandardOutput.WriteError where error.isBrokenPipe {
             status = 128 + SIGPIPE  // the reader left (`| head`): quietly, as a filter ends
         } catch {
-            console.say("offer-cancel: list: writing to stdout: \(error)")
+            console.note("list: writing to stdout: \(error)")
             status = 1
         }
         await client.shutdown()

@@ -75,7 +75,7 @@ public struct OfferCancelCommand: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 return 0
             }
-            FileHandle.standardError.write(Data("offer-cancel: error: \(message(for: error))\n".utf8))
+            Console().error(message(for: error))
             return 2
         }
     }

@@ -10,18 +10,21 @@ struct OfferWriter {
 
     init(csv: Bool) { self.csv = csv }
 
-    static let columns = ["id", "status", "type", "price", "chain", "contract", "nftId", "nftName", "createdOn"]
+    /// The CSV columns: each header and where the offer keeps its cell.
+    static let columns: [(header: String, cell: @Sendable (JSONValue) -> JSONValue?)] = [
+        ("id", OfferFields.id), ("status", OfferFields.status), ("type", OfferFields.type), ("price", OfferFields.price),
+        ("chain", OfferFields.chain), ("contract", OfferFields.contract), ("nftId", OfferFields.nftID),
+        ("nftName", OfferFields.nftName), ("createdOn", OfferFields.createdOn),
+    ]
 
     mutating func write(_ offer: JSONValue) throws {
         if csv {
             var row: [UInt8] = []
             if !wroteHeader {
-                CSVSink.appendRow(Self.columns, to: &row)
+                CSVSink.appendRow(Self.columns.map(\.header), to: &row)
                 wroteHeader = true
             }
-            let cells = [offer["id"], offer["status"], offer["type"], OfferFields.price(offer), OfferFields.chain(offer),
-                         OfferFields.contract(offer), OfferFields.nftID(offer), OfferFields.nftName(offer), OfferFields.createdOn(offer)]
-            CSVSink.appendRow(cells.map { $0?.scalarText ?? "" }, to: &row)
+            CSVSink.appendRow(Self.columns.map { $0.cell(offer)?.scalarText ?? "" }, to: &row)
             buffer.append(contentsOf: row)
         } else {
             buffer.append(offer)

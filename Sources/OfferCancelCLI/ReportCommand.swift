@@ -57,15 +57,16 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
+        let console = Console()
         var report = LogReport()
         for log in logs {
             do { try report.read(path: log) } catch {
-                FileHandle.standardError.write(Data("offer-cancel: error: \(error)\n".utf8))
+                console.error("\(error)")
                 throw ExitCode(2)
             }
         }
         guard report.recordsRead > 0 else {
-            FileHandle.standardError.write(Data("offer-cancel: error: no record in \(logs.joined(separator: ", ")) (\(report.tornLines) lines that are not records): report reads the NDJSON logs of --sink ndjson:…\n".utf8))
+            console.error("no record in \(logs.joined(separator: ", ")) (\(report.tornLines) lines that are not records): report reads the NDJSON logs of --sink ndjson:…")
             throw ExitCode(2)
         }
         // Counted once (a walk over every item), for the page and the summary both.
@@ -74,20 +75,20 @@ struct ReportCommand: ParsableCommand {
             do {
                 try Data(Array(HTMLReport.render(report, statistics: statistics, logs: logs).utf8)).write(to: URL(fileURLWithPath: html), options: .atomic)
             } catch {
-                FileHandle.standardError.write(Data("offer-cancel: error: cannot write \(html): \(error.localizedDescription)\n".utf8))
+                console.error("cannot write \(html): \(error.localizedDescription)")
                 throw ExitCode(2)
             }
         }
         let output: String
         if failed {
             output = report.unsettledOfferIDs.map { $0 + "\n" }.joined()
-            FileHandle.standardError.write(Data("offer-cancel report: \(report.unsettledCount) offers not settled\n".utf8))
+            console.say("offer-cancel report: \(report.unsettledCount) offers not settled")
         } else {
-            let color = isatty(STDOUT_FILENO) == 1 && Console.allowsColour()
+            let color = console.colourOnStdout
             output = ReportSummary.render(report, statistics: statistics, format: ReportSummary.Format(rawValue: format)!, color: color)
         }
         do { try StandardOutput.write(Array(output.utf8)) } catch {
-            FileHandle.standardError.write(Data("offer-cancel: error: writing the report to stdout: \(error)\n".utf8))
+            console.error("writing the report to stdout: \(error)")
             throw ExitCode(1)
         }
     }

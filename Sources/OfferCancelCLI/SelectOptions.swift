@@ -45,7 +45,7 @@ struct SelectOptions: ParsableArguments {
             }
             selection.pages = list.pages
         } catch let error as OfferListError {
-            console.say("offer-cancel: --select: \(error); nothing was cancelled")
+            console.note("--select: \(error); nothing was cancelled")
             throw ExitCode(3)
         }
         return selection
@@ -56,18 +56,18 @@ struct SelectOptions: ParsableArguments {
     /// `--yes` or `--dry-run`); without a terminal to ask, refusal (exit 2). Anything but
     /// exactly `yes` aborts (exit 3).
     func confirm(_ selection: OfferSelection, dryRun: Bool, console: Console) throws {
-        console.say("offer-cancel: plan: " + selection.plan())
+        console.note("plan: " + selection.plan())
         guard !dryRun, !yes, selection.count > confirmAbove else { return }
         let count = OfferSelection.grouped(selection.count)
-        guard isatty(STDIN_FILENO) == 1 else {
-            console.say("offer-cancel: --select would cancel \(count) offers (more than --confirm-above \(confirmAbove)) and stdin is not a terminal to ask: check the plan (--dry-run), then add --yes")
+        guard console.stdinIsTerminal else {
+            console.note("--select would cancel \(count) offers (more than --confirm-above \(confirmAbove)) and stdin is not a terminal to ask: check the plan (--dry-run), then add --yes")
             throw ExitCode(2)
         }
-        console.write("offer-cancel: cancel these \(count) offers? Type yes to go on: ")
+        console.write(Console.prefix + "cancel these \(count) offers? Type yes to go on: ")
         // Exactly the word the prompt asks for: a "y" typed out of habit cancels nothing.
         let answer = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces)
         guard answer == "yes" else {
-            console.say("offer-cancel: not confirmed; nothing was cancelled")
+            console.note("not confirmed; nothing was cancelled")
             throw ExitCode(3)
         }
     }

@@ -11,7 +11,7 @@ struct VerboseSink: OfferSink {
 
     func write(_ record: CancelRecord) async throws {
         guard !record.outcome.isOK else { return }
-        var line = "offer-cancel: \(record.source):\(record.line) \(record.offerId) \(record.outcome.rawValue)"
+        var line = Console.prefix + "\(record.source):\(record.line) \(record.offerId) \(record.outcome.rawValue)"
         if let status = record.httpStatus { line += " HTTP \(status)" }
         if record.attempts > 1 { line += " after \(record.attempts) attempts" }
         if let message = record.errorMessage { line += ": \(message)" }

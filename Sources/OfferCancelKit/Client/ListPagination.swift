@@ -71,7 +71,7 @@ struct PageWalk {
     /// Takes one offer of the page being read; throws if it came before.
     mutating func offer(_ offer: JSONValue) throws(PageError) {
         listed += 1
-        guard let id = OfferFields.id(offer), !seen.insert(Self.hash(id)).inserted else { return }
+        guard let id = OfferFields.id(offer)?.string, !seen.insert(Self.hash(id)).inserted else { return }
         guard paginated else { return firstRepeat = firstRepeat ?? id }
         throw PageError("offer \(id) came twice, the second time on page \(next.map(String.init) ?? "1")")
     }

@@ -31,10 +31,10 @@ public struct OfferSelection: Sendable {
 
     /// Adds one listed offer.
     public mutating func add(_ offer: JSONValue) {
-        idBytes.append(contentsOf: (OfferFields.id(offer) ?? "").utf8)
+        idBytes.append(contentsOf: (OfferFields.id(offer)?.string ?? "").utf8)
         ends.append(idBytes.count)
         byContract[OfferFields.contract(offer)?.string ?? "(none)", default: 0] += 1
-        byStatus[OfferFields.status(offer) ?? "(none)", default: 0] += 1
+        byStatus[OfferFields.status(offer)?.string ?? "(none)", default: 0] += 1
         byChain[OfferFields.chain(offer)?.string ?? "(none)", default: 0] += 1
     }
 

@@ -183,7 +183,7 @@ struct CancelWorker: Sendable {
             if let status = reply.status, !RetryPolicy.isRetryable(status: status), status != 200 { return }
             guard let delay = retryDelay(after: attempt, reply: reply, retry: retry), await control.sleep(for: delay) else { return }
         }
-        guard let offer, let status = OfferFields.status(offer), status == "CLOSED" || status == "CLOSING_OFFER" else { return }
+        guard let offer, let status = OfferFields.status(offer)?.string, status == "CLOSED" || status == "CLOSING_OFFER" else { return }
         record.outcome = .alreadyClosed
         record.fill(from: offer)
         record.errorMessage = "the offer is \(status): an earlier attempt was applied though its reply was lost (\(record.errorMessage ?? "no reply"))"

@@ -45,7 +45,7 @@ struct ConfirmationStage: Sendable {
             let reply = await client.send(.offer(id))
             slots.release()
             if Task.isCancelled { break }
-            if let status = reply.body?["result"].flatMap(OfferFields.status) {
+            if let status = reply.body?["result"].flatMap(OfferFields.status)?.string {
                 record.offerStatus = status
                 if status == "CLOSED" {
                     record.confirmed = true

@@ -2,16 +2,18 @@ import JSONStream
 
 /// Where an offer of the API — a cancel's or a poll's `result`, an element of a list — keeps
 /// each field that records, `list`, its filters, `--select`'s plan and `--confirm` read: the
-/// one place that knows the paths (shaped like the seed reply's `result`).
+/// one place that knows the paths (shaped like the seed reply's `result`). Every accessor
+/// has one shape, the member as the API wrote it (`.string` where text is wanted), so a
+/// table of them — `list`'s CSV columns — needs no path of its own.
 public enum OfferFields {
     /// The offer's ID (`id`).
-    public static func id(_ offer: JSONValue) -> String? { offer["id"]?.string }
+    public static func id(_ offer: JSONValue) -> JSONValue? { offer["id"] }
 
     /// `READY`, `CLOSED`, … (`status`).
-    public static func status(_ offer: JSONValue) -> String? { offer["status"]?.string }
+    public static func status(_ offer: JSONValue) -> JSONValue? { offer["status"] }
 
     /// `SALE`, `AUCTION`, … (`type`).
-    public static func type(_ offer: JSONValue) -> String? { offer["type"]?.string }
+    public static func type(_ offer: JSONValue) -> JSONValue? { offer["type"] }
 
     /// The price as the API wrote it: a number, or a string of one; nothing else.
     public static func price(_ offer: JSONValue) -> JSONValue? {
@@ -19,7 +21,7 @@ public enum OfferFields {
     }
 
     /// The seller's wallet address (`sellerAddress`).
-    public static func sellerAddress(_ offer: JSONValue) -> String? { offer["sellerAddress"]?.string }
+    public static func sellerAddress(_ offer: JSONValue) -> JSONValue? { offer["sellerAddress"] }
 
     /// When the offer was made (`createdOn`, RFC 3339).
     public static func createdOn(_ offer: JSONValue) -> JSONValue? { offer["createdOn"] }
@@ -35,7 +37,7 @@ public enum OfferFields {
     }
 
     /// The contract's name (`nft.contract.name`).
-    public static func contractName(_ offer: JSONValue) -> String? { offer.value(atPath: "nft.contract.name")?.string }
+    public static func contractName(_ offer: JSONValue) -> JSONValue? { offer.value(atPath: "nft.contract.name") }
 
     /// The NFT's token ID (`nft.id`: a number or a string).
     public static func nftID(_ offer: JSONValue) -> JSONValue? { offer.value(atPath: "nft.id") }
@@ -44,21 +46,21 @@ public enum OfferFields {
     public static func nftName(_ offer: JSONValue) -> JSONValue? { offer.value(atPath: "nft.name") }
 
     /// The NFT's own address field (`nft.address`).
-    public static func nftAddress(_ offer: JSONValue) -> String? { offer.value(atPath: "nft.address")?.string }
+    public static func nftAddress(_ offer: JSONValue) -> JSONValue? { offer.value(atPath: "nft.address") }
 }
 
 extension CancelRecord {
     /// Copies the offer's fields from a reply's `result` object.
     public mutating func fill(from offer: JSONValue) {
         self.offer = offer
-        offerStatus = OfferFields.status(offer)
-        offerType = OfferFields.type(offer)
+        offerStatus = OfferFields.status(offer)?.string
+        offerType = OfferFields.type(offer)?.string
         price = OfferFields.price(offer)
-        sellerAddress = OfferFields.sellerAddress(offer)
+        sellerAddress = OfferFields.sellerAddress(offer)?.string
         nftId = OfferFields.nftID(offer)?.scalarText
         nftName = OfferFields.nftName(offer)?.string
-        nftAddress = OfferFields.nftAddress(offer)
+        nftAddress = OfferFields.nftAddress(offer)?.string
         chain = OfferFields.chain(offer)?.string
-        contractName = OfferFields.contractName(offer)
+        contractName = OfferFields.contractName(offer)?.string
     }
 }
