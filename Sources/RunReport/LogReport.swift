@@ -33,7 +33,7 @@ public struct LogReport {
         do {
             input = path == "-" ? ByteInput(fileDescriptor: 0, closeOnDeinit: false) : try ByteInput(path: path)
         } catch {
-            throw ReportError("\(path): \(error.text)")
+            throw ReportError(error.text)  // it names the path
         }
         beginInput(path)
         let reader = NDJSONReader(input: input, maxLineLength: 16 * 1024 * 1024)
