@@ -273,7 +273,7 @@ struct CancelCommand: AsyncParsableCommand {
         let registry = OfferCancelCommand.registry
         var sinks: [(name: String, sink: any OfferSink)] = try specs.map { ($0.description, try registry.makeSink($0, context: context)) }
         if output.verbose { sinks.append(("verbose", VerboseSink(console: console))) }
-        return SinkHub(sinks, report: { console.note("\($0)") })
+        return SinkHub(sinks, report: console.note)
     }
 
     /// Where this run's credentials come from, secrets redacted (for `-v`).

@@ -6,54 +6,41 @@ extension CancelRecord.Field {
     typealias Get<T> = @Sendable (CancelRecord) -> T
     typealias Set<T> = @Sendable (inout CancelRecord, T) -> Void
 
-    static func text(_ name: String, _ get: @escaping Get<String>, _ set: @escaping Set<String>) -> Self {
-        Self(name: name, value: { .text(get($0)) }) { record, json in
-            guard let text = json.string else { return false }
-            set(&record, text)
+    /// A field written by `value` and read back by `decode` (`nil`: not of the field's type)
+    /// and `set`.
+    static func field<T>(_ name: String, value: @escaping Get<CancelRecord.FieldValue?>,
+                         decode: @escaping @Sendable (JSONValue) -> T?, set: @escaping Set<T>) -> Self {
+        Self(name: name, value: value) { record, json in
+            guard let decoded = decode(json) else { return false }
+            set(&record, decoded)
             return true
         }
+    }
+
+    static func text(_ name: String, _ get: @escaping Get<String>, _ set: @escaping Set<String>) -> Self {
+        field(name, value: { .text(get($0)) }, decode: { $0.string }, set: set)
     }
 
     static func text(_ name: String, _ get: @escaping Get<String?>, _ set: @escaping Set<String>) -> Self {
-        Self(name: name, value: { get($0).map(CancelRecord.FieldValue.text) }) { record, json in
-            guard let text = json.string else { return false }
-            set(&record, text)
-            return true
-        }
+        field(name, value: { get($0).map(CancelRecord.FieldValue.text) }, decode: { $0.string }, set: set)
     }
 
     static func integer(_ name: String, _ get: @escaping Get<Int>, _ set: @escaping Set<Int>) -> Self {
-        Self(name: name, value: { .integer(get($0)) }) { record, json in
-            guard let value = json.integer else { return false }
-            set(&record, Int(clamping: value))
-            return true
-        }
+        field(name, value: { .integer(get($0)) }, decode: { $0.integer.map { Int(clamping: $0) } }, set: set)
     }
 
     static func integer(_ name: String, _ get: @escaping Get<Int?>, _ set: @escaping Set<Int>) -> Self {
-        Self(name: name, value: { get($0).map(CancelRecord.FieldValue.integer) }) { record, json in
-            guard let value = json.integer else { return false }
-            set(&record, Int(clamping: value))
-            return true
-        }
+        field(name, value: { get($0).map(CancelRecord.FieldValue.integer) }, decode: { $0.integer.map { Int(clamping: $0) } }, set: set)
     }
 
     /// Milliseconds, written to the microsecond.
     static func milliseconds(_ name: String, _ get: @escaping Get<Double?>, _ set: @escaping Set<Double>) -> Self {
-        Self(name: name, value: { get($0).map { .number(CancelRecord.roundedMs($0)) } }) { record, json in
-            guard let value = json.number else { return false }
-            set(&record, value)
-            return true
-        }
+        field(name, value: { get($0).map { .number(CancelRecord.roundedMs($0)) } }, decode: { $0.number }, set: set)
     }
 
     /// RFC 3339 UTC with milliseconds.
     static func timestamp(_ name: String, _ get: @escaping Get<Timestamp?>, _ set: @escaping Set<Timestamp>) -> Self {
-        Self(name: name, value: { get($0).map { .text($0.rfc3339) } }) { record, json in
-            guard let timestamp = json.string.flatMap(Timestamp.init(rfc3339:)) else { return false }
-            set(&record, timestamp)
-            return true
-        }
+        field(name, value: { get($0).map { .text($0.rfc3339) } }, decode: { $0.string.flatMap(Timestamp.init(rfc3339:)) }, set: set)
     }
 }
 
@@ -80,7 +67,8 @@ extension CancelRecord {
             self.held = held
         }
 
-        /// Whether the line held the field `name` with a value of its type.
+        /// Whether the line held the field `name` with a value of its type (a name that is no
+        /// field stops the program, as in ``Selection``).
         public func holds(_ name: String) -> Bool {
             held & Selection.bit(of: name) != 0
         }

@@ -68,11 +68,7 @@ public struct CancelRecord: Sendable {
         .text("source", { $0.source }, { $0.source = $1 }),
         .integer("line", { $0.line }, { $0.line = $1 }),
         .text("offerId", { $0.offerId }, { $0.offerId = $1 }),
-        Field(name: "outcome", value: { .text($0.outcome.rawValue) }) { record, json in
-            guard let outcome = json.string.flatMap(Outcome.init(rawValue:)) else { return false }
-            record.outcome = outcome
-            return true
-        },
+        .field("outcome", value: { .text($0.outcome.rawValue) }, decode: { $0.string.flatMap(Outcome.init(rawValue:)) }, set: { $0.outcome = $1 }),
         .integer("httpStatus", { $0.httpStatus }, { $0.httpStatus = $1 }),
         .integer("attempts", { $0.attempts }, { $0.attempts = $1 }),
         .milliseconds("latencyMs", { $0.latencyMs }, { $0.latencyMs = $1 }),
@@ -81,11 +77,7 @@ public struct CancelRecord: Sendable {
         .timestamp("finishedAt", { $0.finishedAt }, { $0.finishedAt = $1 }),
         .text("offerStatus", { $0.offerStatus }, { $0.offerStatus = $1 }),
         .text("offerType", { $0.offerType }, { $0.offerType = $1 }),
-        Field(name: "price", value: { $0.price.map(FieldValue.json) }) { record, json in
-            guard json.kind != .null else { return false }
-            record.price = json
-            return true
-        },
+        .field("price", value: { $0.price.map(FieldValue.json) }, decode: { $0.kind == .null ? nil : $0 }, set: { $0.price = $1 }),
         .text("sellerAddress", { $0.sellerAddress }, { $0.sellerAddress = $1 }),
         .text("nftId", { $0.nftId }, { $0.nftId = $1 }),
         .text("nftName", { $0.nftName }, { $0.nftName = $1 }),
@@ -95,11 +87,7 @@ public struct CancelRecord: Sendable {
         .text("errorCode", { $0.errorCode }, { $0.errorCode = $1 }),
         .text("errorMessage", { $0.errorMessage }, { $0.errorMessage = $1 }),
         .text("traceCode", { $0.traceCode }, { $0.traceCode = $1 }),
-        Field(name: "confirmed", value: { $0.confirmed.map(FieldValue.bool) }) { record, json in
-            guard let confirmed = json.bool else { return false }
-            record.confirmed = confirmed
-            return true
-        },
+        .field("confirmed", value: { $0.confirmed.map(FieldValue.bool) }, decode: { $0.bool }, set: { $0.confirmed = $1 }),
     ]
 
     /// Every field name, in contract order (NDJSON keys, CSV headers).
