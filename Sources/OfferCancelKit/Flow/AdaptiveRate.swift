@@ -6,10 +6,11 @@ import Foundation
 /// one). Then the rate starts at what the server accepted in the last second and doubles
 /// every half second (a slow start, as TCP's) until the next episode, which brackets the
 /// limit: the rate becomes 90 % of the lower of the rate sent and the rate accepted since the
-/// last pause. After that every episode takes it to 95 % of that lower rate, and it probes upward by 0.5 % a second below the limit
-/// the last episode showed (the rate sent, or the rate accepted if lower), 0.1 % above it (a
-/// plateau as in CUBIC), so 429s come rarely while a raised limit is still found. `ceiling`
-/// (`--rate`) is never exceeded.
+/// last pause. After that every episode takes it to 95 % of that lower rate, and the rate
+/// grows back as TCP CUBIC's window does around its last loss: quickly at first, flat near the
+/// limit the last episode showed (the rate sent, or the rate accepted if lower), then faster
+/// and faster past it — so 429s come seldom at a steady limit, and a limit that doubled is
+/// reached within about eight seconds. `ceiling` (`--rate`) is never exceeded.
 struct AdaptiveRate: Sendable {
     let ceiling: Double?
     /// The learned rate, requests per second; `nil` until the first 429.
@@ -22,7 +23,10 @@ struct AdaptiveRate: Sendable {
     /// The limit as the last episode showed it: the rate sent, or the rate accepted if lower.
     private var lastThrottled: Double?
     private var slowStart = false
+    /// When the rate last grew (in the slow start), or when the current CUBIC epoch began.
     private var grownAt: ContinuousClock.Instant
+    /// The rate the current CUBIC epoch started from, after the slow start.
+    private var epochStart: Double?
     /// Accepted replies per 50 ms over the last second, as a ring.
     private var buckets = [Int](repeating: 0, count: 20)
     private var bucketIndex: Int64 = 0
@@ -39,18 +43,28 @@ struct AdaptiveRate: Sendable {
     /// Requests per second to pace at now, or `nil` for no pacing.
     mutating func current(now: ContinuousClock.Instant) -> Double? {
         if var rate = learned, now > grownAt {
-            let elapsed = (now - grownAt).seconds
             if slowStart {
-                rate *= pow(2, elapsed / 0.5)
-            } else {
-                let perSecond: Double = rate < (lastThrottled ?? 0) ? 0.005 : 0.001
-                rate *= 1 + elapsed * perSecond
+                rate *= pow(2, (now - grownAt).seconds / 0.5)
+                grownAt = now
+            } else if let start = epochStart, let limit = lastThrottled {
+                rate = Self.cubic(from: start, limit: limit, after: (now - grownAt).seconds)
             }
             if let ceiling { rate = min(rate, ceiling) }
             learned = rate
-            grownAt = now
         }
         return learned ?? ceiling
+    }
+
+    /// CUBIC's growth constant, per second cubed: a rate 5 % under the limit is back at it in
+    /// 2.3 s, and twice the limit is reached 5.8 s after that.
+    static let cubicGrowth = 0.004
+
+    /// The rate `seconds` into an epoch that started at `start` under `limit`: it reaches
+    /// `limit` after K seconds, where the curve is flat, and grows as the cube of the time past K.
+    static func cubic(from start: Double, limit: Double, after seconds: Double) -> Double {
+        let limit = max(limit, start)
+        let k = cbrt((1 - start / limit) / cubicGrowth)
+        return limit * (1 + cubicGrowth * pow(seconds - k, 3))
     }
 
     mutating func accepted(now: ContinuousClock.Instant) {
@@ -84,6 +98,7 @@ struct AdaptiveRate: Sendable {
             slowStart = true
         }
         learned = max(1, min(learned ?? 1, ceiling ?? .infinity))
+        epochStart = slowStart ? nil : learned
         grownAt = max(now, resumingAt)
     }
 

@@ -184,7 +184,7 @@ public final class Governor: Sendable {
         }
     }
 
-    private func isPaused(now: ContinuousClock.Instant) -> Bool {
+    func isPaused(now: ContinuousClock.Instant) -> Bool {
         state.withLockedValue { state in state.pausedUntil.map { $0 > now } ?? false }
     }
 
