@@ -112,7 +112,7 @@ public actor TokenProvider {
                                       attemptTimeout: Duration, outage: Duration, first: Bool) async throws -> (Secret, ContinuousClock.Instant) {
         let clock = ContinuousClock()
         let started = clock.now
-        var delay = Duration.milliseconds(500)
+        let backoff = Backoff(base: .milliseconds(500), cap: .seconds(8))
         var attempts = 0
         while true {
             attempts += 1
@@ -129,13 +129,12 @@ public actor TokenProvider {
                 // An untrusted certificate stays untrusted: no second attempt.
                 throw TokenUnavailable(reason: "cannot get a token from \(tokenURL(authURL)): \(MarketClient.describe(error))")
             } catch {
-                let elapsed = clock.now - started
+                let elapsed = clock.now - started, delay = backoff.ceiling(after: attempts)
                 guard elapsed + delay + attemptTimeout <= outage || attempts == 1 && elapsed + delay <= outage else {
                     let seconds = elapsed.seconds
                     throw TokenUnavailable(reason: "cannot get a token from \(tokenURL(authURL)): \(MarketClient.describe(error)) (\(attempts) attempts in \(Int(seconds.rounded())) s)")
                 }
                 try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(8))
             }
         }
     }

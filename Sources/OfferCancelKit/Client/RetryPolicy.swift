@@ -23,10 +23,7 @@ public struct RetryPolicy: Sendable {
     public func delay(after attempt: Int, retryAfter: Duration?, unit: Double) -> Duration? {
         guard attempt < maxAttempts else { return nil }
         if let retryAfter { return min(max(retryAfter, .zero), retryAfterCap) }
-        let exponent = min(attempt - 1, 30)
-        // base · 2^exponent, saturating at cap (never an overflow, whatever the flags say).
-        let ceiling = base > cap / (1 << exponent) ? cap : base * (1 << exponent)
-        return ceiling * unit
+        return Backoff(base: base, cap: cap).jittered(after: attempt, unit: unit)
     }
 
     /// Whether an answer with this HTTP status is worth another try.

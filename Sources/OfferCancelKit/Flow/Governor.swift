@@ -95,8 +95,7 @@ public final class Governor: Sendable {
         /// Pauses without `Retry-After` in a row, for the run-wide backoff.
         var backoffs = 0
         var nextSlot: ContinuousClock.Instant?
-        var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
-        var nextWaiter: UInt64 = 0
+        var waiters = WaitList<Void>()
         var closed = false
         var statistics: FlowStatistics
     }
@@ -121,7 +120,7 @@ public final class Governor: Sendable {
 
     // MARK: Sending
 
-    /// Waits until a request may go; `nil` when the run halts first.
+    /// Waits until a request may go; `nil` when the run halts (or the task is cancelled) first.
     public func acquire(_ control: RunControl, firstAttempt: Bool = true) async -> Permit? {
         let clock = ContinuousClock()
         let started = clock.now
@@ -149,6 +148,7 @@ public final class Governor: Sendable {
                 guard await control.sleep(for: until - clock.now) else { return nil }
             case .waitForRoom:
                 await waitForRoom()
+                if Task.isCancelled { return nil }
             }
         }
     }
@@ -192,10 +192,9 @@ public final class Governor: Sendable {
     public func close() {
         let waiters = state.withLockedValue { state in
             state.closed = true
-            defer { state.waiters = [] }
-            return state.waiters
+            return state.waiters.removeAll()
         }
-        waiters.forEach { $0.continuation.resume() }
+        waiters.forEach { $0.resume() }
     }
 
     /// What the run looks like now.
@@ -247,9 +246,7 @@ public final class Governor: Sendable {
             var retry = Retry.ownBackoff
             if let ended { retry = Self.learn(&state, from: ended.signal, permit: ended.permit, now: ended.now, settings: settings) }
             let room = max(0, state.limit.current - state.inFlight)
-            let woken = state.waiters.prefix(max(room, state.breaker.isOpen ? state.waiters.count : 0))
-            state.waiters.removeFirst(woken.count)
-            return (woken.map(\.continuation), retry)
+            return (state.waiters.removeFirst(max(room, state.breaker.isOpen ? state.waiters.count : 0)), retry)
         }
         woken.forEach { $0.resume() }
         return retry
@@ -330,9 +327,9 @@ public final class Governor: Sendable {
             if share < pauseShare && !paused && (atCapacity || state.statistics.episodes > 1 && !state.rate.inSlowStart) {
                 pauseEnd = nil
             } else if retryAfter == nil {
-                // A run-wide backoff: 250 ms, doubling while episodes follow each other, up to 8 s.
-                pauseEnd = now + .milliseconds(250) * (1 << min(state.backoffs, 5))
+                // A run-wide backoff, doubling while episodes follow each other.
                 state.backoffs += 1
+                pauseEnd = now + runWideBackoff.ceiling(after: state.backoffs)
             }
             if case .throttled = signal { state.rate.throttled(now: now, since: state.resumedAt, resumingAt: pauseEnd ?? now) }
         }
@@ -346,6 +343,10 @@ public final class Governor: Sendable {
         }
         return .afterPause
     }
+
+    /// The pause of an episode without `Retry-After`: 250 ms, doubling while episodes follow
+    /// each other, up to 8 s.
+    static let runWideBackoff = Backoff(base: .milliseconds(250), cap: .seconds(8))
 
     /// The share of refused replies in the detector's window from which an episode pauses
     /// every worker instead of only cutting the rate and the limit (once the limit is known).
@@ -362,15 +363,11 @@ public final class Governor: Sendable {
         return slot
     }
 
+    /// Returns when a request in flight ends (or at once if there is room), or when the task
+    /// is cancelled.
     private func waitForRoom() async {
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLockedValue { state in
-                if state.closed || state.inFlight < state.limit.current && !state.breaker.isOpen { return true }
-                state.nextWaiter += 1
-                state.waiters.append((state.nextWaiter, continuation))
-                return false
-            }
-            if resumeNow { continuation.resume() }
-        }
+        await state.wait(in: \.waiters, ready: { state in
+            state.closed || state.inFlight < state.limit.current && !state.breaker.isOpen ? () : nil
+        }, cancelled: ())
     }
 }

@@ -15,7 +15,8 @@ final class ItemQueue: @unchecked Sendable {
     private var finished = false
     private var failure: InputError?
     private var closed = false
-    private var waiter: CheckedContinuation<Void, Never>?
+    /// The consumer, while it waits for items (one consumer: at most one wait).
+    private var waiter = WaitList<Void>()
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -31,10 +32,9 @@ final class ItemQueue: @unchecked Sendable {
             return false
         }
         items.append(item)
-        let waiting = waiter
-        waiter = nil
+        let waiting = waiter.removeAll()
         condition.unlock()
-        waiting?.resume()
+        waiting.forEach { $0.resume() }
         return true
     }
 
@@ -43,21 +43,19 @@ final class ItemQueue: @unchecked Sendable {
         condition.lock()
         finished = true
         failure = error
-        let waiting = waiter
-        waiter = nil
+        let waiting = waiter.removeAll()
         condition.unlock()
-        waiting?.resume()
+        waiting.forEach { $0.resume() }
     }
 
     /// The consumer wants no more items: wakes both sides; later batches are empty.
     func close() {
         condition.lock()
         closed = true
-        let waiting = waiter
-        waiter = nil
+        let waiting = waiter.removeAll()
         condition.broadcast()
         condition.unlock()
-        waiting?.resume()
+        waiting.forEach { $0.resume() }
     }
 
     /// Up to `limit` items, as soon as at least one is there; empty at the end (or once closed).
@@ -71,7 +69,7 @@ final class ItemQueue: @unchecked Sendable {
                         condition.unlock()
                         continuation.resume()
                     } else {
-                        waiter = continuation
+                        waiter.append(continuation, ticket: waiter.ticket())
                         condition.unlock()
                     }
                 }

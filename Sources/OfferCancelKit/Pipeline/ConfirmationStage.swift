@@ -30,13 +30,13 @@ struct ConfirmationStage: Sendable {
         let clock = ContinuousClock()
         let accepted = clock.now
         let deadline = accepted + timeout
-        var wait = Duration.milliseconds(250)
+        var polls = 0
         while clock.now < deadline {
-            guard await control.sleep(for: min(wait, deadline - clock.now)) else {
+            polls += 1
+            guard await control.sleep(for: min(Self.pollBackoff.ceiling(after: polls), deadline - clock.now)) else {
                 record.errorMessage = "not confirmed: the run stopped before the offer was seen CLOSED"
                 return record
             }
-            wait = min(wait * 2, .seconds(2))
             _ = await control.sleep(for: governor.paceDelay())
             guard !control.isHalted else { continue }
             // A poll waits for a slot until the deadline, and the last one a poll interval past
@@ -58,6 +58,9 @@ struct ConfirmationStage: Sendable {
         return record
     }
 
+    /// The wait before each poll: 250 ms, doubling, up to 2 s.
+    static let pollBackoff = Backoff(base: .milliseconds(250), cap: .seconds(2))
+
     /// How long past its deadline an offer's last poll may wait for a slot.
     static let lastPollGrace = Duration.milliseconds(250)
 
@@ -65,35 +68,34 @@ struct ConfirmationStage: Sendable {
     final class Slots: Sendable {
         private struct State {
             var free: Int
-            var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
-            var nextID: UInt64 = 0
+            var waiters = WaitList<Bool>()
         }
 
         private let state: NIOLockedValueBox<State>
 
         init(_ count: Int) { state = NIOLockedValueBox(State(free: count)) }
 
-        /// Takes a slot; `false` (and no slot) when none came free before `deadline`.
+        /// Takes a slot; `false` (and no slot) when none came free before `deadline`, or when
+        /// the task is cancelled.
         func acquire(before deadline: ContinuousClock.Instant) async -> Bool {
-            await withCheckedContinuation { continuation in
-                let waiting = state.withLockedValue { state -> UInt64? in
-                    if state.free > 0 {
-                        state.free -= 1
-                        return nil
-                    }
-                    state.nextID += 1
-                    state.waiters.append((state.nextID, continuation))
-                    return state.nextID
-                }
-                guard let waiting else { return continuation.resume(returning: true) }
-                Task { [state] in
-                    try? await Task.sleep(until: deadline)
-                    let expired = state.withLockedValue { state in
-                        state.waiters.firstIndex { $0.id == waiting }.map { state.waiters.remove(at: $0).continuation }
-                    }
-                    expired?.resume(returning: false)
-                }
+            if state.withLockedValue(Self.take) == true { return true }
+            let ticket = state.withLockedValue { $0.waiters.ticket() }
+            let expiry = Task { [state] in
+                try? await Task.sleep(until: deadline)
+                state.withLockedValue { $0.waiters.remove(ticket) }?.resume(returning: false)
             }
+            defer { expiry.cancel() }
+            // Past the deadline before the wait began, the expiry found nothing to take out.
+            return await state.wait(in: \.waiters, ticket: ticket, ready: { state in
+                Self.take(&state) ?? (ContinuousClock.now >= deadline ? false : nil)
+            }, cancelled: false)
+        }
+
+        /// A free slot, taken; `nil` when none is free.
+        private static func take(_ state: inout State) -> Bool? {
+            guard state.free > 0 else { return nil }
+            state.free -= 1
+            return true
         }
 
         func release() {
@@ -102,7 +104,7 @@ struct ConfirmationStage: Sendable {
                     state.free += 1
                     return nil
                 }
-                return state.waiters.removeFirst().continuation
+                return state.waiters.removeFirst().first
             }
             next?.resume(returning: true)
         }

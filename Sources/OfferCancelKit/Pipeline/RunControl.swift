@@ -29,8 +29,9 @@ public final class RunControl: Sendable {
         var phase = Phase.running
         var readingStopped = false
         var abortReason: String?
-        var waiters: [UInt64: (phase: Phase, continuation: CheckedContinuation<Void, Never>)] = [:]
-        var nextWaiter: UInt64 = 0
+        /// Waits for `.halted` and for `.graceOver`.
+        var haltWaiters = WaitList<Void>()
+        var graceWaiters = WaitList<Void>()
         var onStop: [@Sendable () -> Void] = []
     }
 
@@ -77,22 +78,10 @@ public final class RunControl: Sendable {
 
     /// Returns when the run reaches `phase` (at once if it has), or when the task is cancelled.
     public func wait(until phase: Phase) async {
-        let id = state.withLockedValue { state -> UInt64 in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLockedValue { state in
-                    if state.phase >= phase || Task.isCancelled { return true }
-                    state.waiters[id] = (phase, continuation)
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLockedValue { $0.waiters.removeValue(forKey: id) }?.continuation.resume()
-        }
+        if phase == .running { return }
+        await state.wait(in: phase == .halted ? \.haltWaiters : \.graceWaiters, ready: { state in
+            state.phase >= phase ? () : nil
+        }, cancelled: ())
     }
 
     /// Sleeps for `duration` unless the run reaches `phase` (or the task is cancelled) first.
@@ -117,11 +106,11 @@ public final class RunControl: Sendable {
             change(&state)
             if phase == .graceOver { state.readingStopped = true }
             state.phase = max(state.phase, phase)
-            let woken = state.waiters.filter { $0.value.phase <= state.phase }
-            for id in woken.keys { state.waiters.removeValue(forKey: id) }
+            var woken = state.phase >= .halted ? state.haltWaiters.removeAll() : []
+            if state.phase >= .graceOver { woken += state.graceWaiters.removeAll() }
             let actions = state.readingStopped ? state.onStop : []
             if state.readingStopped { state.onStop = [] }
-            return (woken.values.map(\.continuation), actions)
+            return (woken, actions)
         }
         woken.forEach { $0.resume() }
         actions.forEach { $0() }
