@@ -265,4 +265,18 @@ import TestSupport
         governor.close()
         #expect(await waiting == nil)
     }
+
+    /// A task cancelled while it waits for room gets no permit: the wait honours cancellation
+    /// (it ignored it, and the task took the next free slot).
+    @Test func aCancelledWaitForRoomGetsNoPermit() async throws {
+        let governor = governor(maxConcurrency: 1, fixed: true)
+        let control = RunControl()
+        let held = try #require(await governor.acquire(control))
+        let waiting = Task { await governor.acquire(control) }
+        for _ in 0..<100 { await Task.yield() }
+        waiting.cancel()
+        governor.release(held, .healthy(latency: .milliseconds(1)))
+        #expect(await waiting.value == nil, "cancelled, it sends nothing")
+        #expect(governor.statistics.inFlight == 0)
+    }
 }
