@@ -138,7 +138,8 @@ others=()
 trap 'kill $mock $open "${others[@]}" 2>/dev/null || true; cleanup' EXIT
 
 # side_by_side NAME BASE: the defaults and --fixed-concurrency against one market, one row each,
-# with the defaults' share of the fixed run's requests/s and the market's 429/503 counts.
+# with the defaults' share of the fixed run's requests/s, the market's 429/503 counts and its
+# lock-outs.
 side_by_side() {
     local name=$1 url=$2 flags seconds fixed_rate="" rate stats
     for flags in "--fixed-concurrency -c 64" ""; do
@@ -153,7 +154,8 @@ side_by_side() {
         awk -v name="$name, offer-cancel ${flags:-(defaults)}" -v s="$seconds" -v r="$rate" -v f="$fixed_rate" \
             -v c="$(jq '.cancelReplies.cancelled // 0' <<< "$stats")" -v n="$ids" \
             -v t="$(jq '[.faults["429"] // 0, .faults["503"] // 0, .gateway.rejected // 0, .gateway.overCapacity // 0] | add' <<< "$stats")" \
-            'BEGIN { printf "| %s | %.1f s | %d | %.2f | %d | %d |\n", name, s, r, r / f, t, n - c }'
+            -v l="$(jq '.gateway.lockOuts // 0' <<< "$stats")" \
+            'BEGIN { printf "| %s | %.1f s | %d | %.2f | %d | %d | %d |\n", name, s, r, r / f, t, l, n - c }'
     done
 }
 
@@ -161,8 +163,8 @@ if [[ " $sections " == *" noise "* || " $sections " == *" overload "* || " $sect
 echo
 echo "Noise, overload and noise on a limit: $ids IDs; \"of fixed\" is requests/s ÷ --fixed-concurrency's"
 echo
-echo "| market, run | time | requests/s | of fixed | 429+503 answered | not cancelled |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| market, run | time | requests/s | of fixed | 429+503 answered | lock-outs | not cancelled |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 fi
 if [[ " $sections " == *" noise "* ]]; then
     another_mock --latency-ms 20 --fault-429 0.01 --fault-503 0.02

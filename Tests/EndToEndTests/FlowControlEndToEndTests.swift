@@ -81,6 +81,40 @@ extension EndToEnd {
             #expect((summary["flow"]?["perSecond"]?.count ?? 0) >= 5, "a per-second series")
         }
 
+        /// The limit doubles once a quarter of the offers are recorded: the run finds the new one
+        /// (the rate grows back along CUBIC's curve, past the limit it learned) instead of
+        /// riding the old one to the end (the linear probe before cd999bf, 0.1 % a second,
+        /// never passed 310/s here). Asserted from the gateway's own per-second counts, after
+        /// the change: some second accepted half again the old limit. How soon is
+        /// `GatewaySimulationTests`' question, in synthetic time. Under a sanitizer the client
+        /// may not send 450 a second at all: every offer cancelled, no lock-out, that is all.
+        @Test func theLimitDoubledMidRunIsFound() async throws {
+            let market = try MockProcess(["--rate-limit", "300/s", "--burst", "50", "--penalty", "10"])
+            let ids = try IDFile(count: 6_000)
+            let live = try LiveRun(["--base-url", market.baseURL, "-q", "--sink", "ndjson:-", ids.path])
+            #expect(live.wait(upTo: 120) { live.stdoutLines.count >= 1_500 }, "\(live.stderr)")
+            let changedAt = try await market.stats()["gateway"]?["perSecond"]?.count ?? 0
+            let change = try shell("curl -s -X POST -d '{\"rateLimit\": 600}' \(market.baseURL)/__mock/config > /dev/null")
+            #expect(change.status == 0)
+            #expect(live.waitForExit(upTo: 120) != nil, "the run ended")
+            #expect(live.stdoutLines.count == 6_000)
+            #expect(live.status == 0)
+            let stats = try await market.stats()
+            let gateway = Gateway(stats)
+            #expect(stats["gateway"]?["rateLimit"]?.number == 600, "the change reached the gateway during the run")
+            #expect(gateway.lockOuts == 0)
+            #expect(gateway.cancelled == 6_000)
+            #expect(gateway.rejectedShare < Self.rejectedShareBound, "\(gateway.rejected) 429s")
+            let perSecond = (stats["gateway"]?["perSecond"]?.elements ?? []).map { $0["accepted"]?.integer ?? 0 }
+            // The second of the change (`changedAt - 1`, under way when it came) belongs to neither.
+            let before = perSecond.prefix(max(0, changedAt - 1)).max() ?? 0
+            let after = perSecond.dropFirst(changedAt).max() ?? 0
+            #expect(before < 450, "the old limit (300/s and a burst of 50) held before the change: \(perSecond)")
+            if !Sanitizer.isActive {
+                #expect(after >= 450, "the doubled limit was found: accepted per second \(perSecond)")
+            }
+        }
+
         /// Random 429s and 503s at a flat share are noise: each is retried on its own, and the
         /// run neither pauses nor paces nor narrows (the first release paused the whole run on
         /// every one, and ran 25 times slower than `--fixed-concurrency`).
