@@ -28,27 +28,7 @@ struct MarketRoutes: Sendable {
         }
         router.get("user/offers") { request, _ in listRoute(request, subUser: nil) }
         router.get("users/:subUserId/offers") { request, context in listRoute(request, subUser: context.parameters.get("subUserId") ?? "") }
-        router.post("auth/realms/Arkane/protocol/openid-connect/token") { request, _ in
-            _ = state.begin(route: "token", faultable: false)
-            defer { state.end() }
-            let body = try await request.body.collect(upTo: 64 * 1024)
-            let form = Self.parseForm(String(buffer: body))
-            guard form["grant_type"] == "client_credentials" else {
-                return Self.json(.badRequest, .object([("error", .string("unsupported_grant_type"))]))
-            }
-            if state.tokenEndpointFails() {
-                return Self.json(HTTPResponse.Status(code: configuration.tokenFaultStatus), .object([("error", .string("temporarily_unavailable"))]))
-            }
-            guard form["client_id"] == configuration.clientID, form["client_secret"] == configuration.clientSecret,
-                  let token = state.issueToken() else {
-                return Self.json(.unauthorized, .object([("error", .string("invalid_client")), ("error_description", .string("Invalid client credentials"))]))
-            }
-            return Self.json(.ok, .object([
-                ("access_token", .string(token)),
-                ("expires_in", .integer(Int64(configuration.tokenLifetime))),
-                ("token_type", .string("Bearer")),
-            ]))
-        }
+        router.post("auth/realms/Arkane/protocol/openid-connect/token") { request, _ in try await tokenRoute(request) }
         router.get("__mock/stats") { _, _ in Self.json(.ok, state.statsJSON()) }
         router.post("__mock/config") { request, _ in
             let body = try await request.body.collect(upTo: 64 * 1024)
@@ -72,6 +52,32 @@ struct MarketRoutes: Sendable {
             }
         }
         return router
+    }
+
+    // MARK: The token endpoint
+
+    /// The OAuth client-credentials grant: a token for the configured client, or the error
+    /// an identity server answers.
+    private func tokenRoute(_ request: Request) async throws -> Response {
+        _ = state.begin(route: "token", faultable: false)
+        defer { state.end() }
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        let form = Self.parseForm(String(buffer: body))
+        guard form["grant_type"] == "client_credentials" else {
+            return Self.json(.badRequest, .object([("error", .string("unsupported_grant_type"))]))
+        }
+        if state.tokenEndpointFails() {
+            return Self.json(HTTPResponse.Status(code: configuration.tokenFaultStatus), .object([("error", .string("temporarily_unavailable"))]))
+        }
+        guard form["client_id"] == configuration.clientID, form["client_secret"] == configuration.clientSecret,
+              let token = state.issueToken() else {
+            return Self.json(.unauthorized, .object([("error", .string("invalid_client")), ("error_description", .string("Invalid client credentials"))]))
+        }
+        return Self.json(.ok, .object([
+            ("access_token", .string(token)),
+            ("expires_in", .integer(Int64(configuration.tokenLifetime))),
+            ("token_type", .string("Bearer")),
+        ]))
     }
 
     // MARK: Offer routes

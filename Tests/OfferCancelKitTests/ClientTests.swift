@@ -89,13 +89,32 @@ import TestSupport
     func statusFirstThenCodeThenMessage(status: Int, body: String?, outcome: Outcome?, retryable: Bool) {
         let verdict = ReplyClassifier.classify(Self.reply(status, body))
         #expect(verdict.outcome == outcome)
-        #expect(verdict.retryable == retryable)
+        #expect(verdict.isRetryable == retryable)
         if outcome != nil && outcome != .cancelled { #expect(verdict.errorMessage != nil) }
+    }
+
+    /// One reading of a reply: its flow signal and whether the cancel may have been applied
+    /// come with the outcome (the worker read the status line again for the second).
+    @Test(arguments: [
+        (200, #"{"success":true,"result":{}}"#, nil as String?, FlowSignal.healthy(latency: .milliseconds(7)), false),
+        (200, #"{"success":tr"#, nil, .failing, true),
+        (404, error("offer.not-found"), nil, .healthy(latency: .milliseconds(7)), false),
+        (429, nil, nil, .throttled(retryAfter: nil), false),
+        (503, nil, nil, .overloaded(retryAfter: nil), true),
+        (500, nil, nil, .failing, true),
+        (408, nil, nil, .timedOut, false),
+        (nil, nil, "connection reset", .failing, true),
+    ] as [(Int?, String?, String?, FlowSignal, Bool)])
+    func aVerdictCarriesTheSignalAndWhetherTheCancelMayHaveApplied(status: Int?, body: String?, transport: String?, signal: FlowSignal, mayHaveApplied: Bool) {
+        let verdict = ReplyClassifier.classify(Self.reply(status, body, transport: transport), latency: .milliseconds(7))
+        #expect(verdict.signal == signal)
+        #expect(verdict.mayHaveApplied == mayHaveApplied)
+        #expect(!verdict.mayHaveApplied || verdict.isRetryable, "only a reply worth retrying may have been applied")
     }
 
     @Test func transportErrorsAreRetryableAndExplained() {
         let verdict = ReplyClassifier.classify(Self.reply(nil, nil, transport: "timed out waiting for the reply"))
-        #expect(verdict.outcome == nil && verdict.retryable)
+        #expect(verdict.outcome == nil && verdict.isRetryable)
         #expect(verdict.errorMessage == "timed out waiting for the reply")
     }
 

@@ -93,6 +93,22 @@ import TestSupport
         #expect(governor.decide(now: at(now + 2)) == .sleep(until: at(now + 252)), "a healthy reply resets the backoff")
     }
 
+    /// Confirmation polls hold no permit, yet share the server's limit: their 429s are evidence
+    /// like any other (they were ignored, so a run whose polls were refused kept its pace).
+    @Test func aPollsThrottledRepliesAreCongestionToo() throws {
+        let governor = governor()
+        var polls = 0
+        while governor.statistics.episodes == 0, polls < 50 {
+            polls += 1
+            governor.observe(.throttled(retryAfter: .seconds(1)), sentAt: at(0), now: at(1))
+        }
+        #expect(governor.statistics.episodes == 1, "\(polls) refused polls")
+        #expect(governor.statistics.throttled == polls, "every poll's reply counted")
+        #expect(governor.decide(now: at(2)) == .sleep(until: at(1001)), "the cancels pause for the Retry-After")
+        governor.observe(.healthy(latency: .milliseconds(5)), sentAt: at(1001), now: at(1006))
+        #expect(governor.statistics.concurrencyLimit == 4, "a poll's healthy reply grows no limit: it held no slot of it")
+    }
+
     /// A server that answers 503 without `Retry-After` past `capacity` requests in flight, 20 ms
     /// a request, simulated for 10 s in 1 ms steps: the limit rides just under the capacity
     /// (issue 25's overload target: ≥ 0.9 of capacity ÷ latency, ≤ 5 % refused). Halving the
@@ -143,7 +159,7 @@ import TestSupport
 
     @Test func noiseThatTheBudgetCannotPayForIsLoad() throws {
         let governor = governor()
-        #expect((0..<10).allSatisfy { _ in governor.mayRetry(now: t0) }, "the budget's first ten")
+        #expect((0..<10).allSatisfy { _ in governor.mayRetry(.ownBackoff, now: t0) }, "the budget's first ten")
         let sent = try permit(governor, t0)
         let retry = governor.release(sent, .throttled(retryAfter: nil), now: at(1))
         let statistics = governor.statistics
@@ -199,15 +215,15 @@ import TestSupport
 
     @Test func theRetryBudgetAllowsATenthOfFirstAttemptsAndAFloor() throws {
         let governor = governor()
-        #expect((0..<10).allSatisfy { _ in governor.mayRetry(now: t0) }, "a floor of 10 to begin with")
-        #expect(!governor.mayRetry(now: t0))
+        #expect((0..<10).allSatisfy { _ in governor.mayRetry(.ownBackoff, now: t0) }, "a floor of 10 to begin with")
+        #expect(!governor.mayRetry(.ownBackoff, now: t0))
         for index in 0..<100 {
             let sent = try permit(governor, t0)
             governor.release(sent, .healthy(latency: .zero), now: at(index % 1))
         }
-        #expect((0..<10).allSatisfy { _ in governor.mayRetry(now: t0) }, "100 first attempts earn 10 retries")
-        #expect(!governor.mayRetry(now: t0))
-        #expect(governor.mayRetry(now: at(1000)), "and the floor refills at one per second")
+        #expect((0..<10).allSatisfy { _ in governor.mayRetry(.ownBackoff, now: t0) }, "100 first attempts earn 10 retries")
+        #expect(!governor.mayRetry(.ownBackoff, now: t0))
+        #expect(governor.mayRetry(.ownBackoff, now: at(1000)), "and the floor refills at one per second")
         #expect(governor.statistics.budgetExhausted == 2)
     }
 
@@ -237,7 +253,7 @@ import TestSupport
         for permit in permits { governor.release(permit, .throttled(retryAfter: .seconds(5)), now: at(1)) }
         guard case .go = governor.decide(now: at(2)) else { Issue.record("no run-wide pause"); return }
         #expect(governor.statistics.concurrencyLimit == 16)
-        #expect((0..<50).allSatisfy { _ in governor.mayRetry(now: t0) }, "no retry budget")
+        #expect((0..<50).allSatisfy { _ in governor.mayRetry(.ownBackoff, now: t0) }, "no retry budget")
     }
 
     /// The progress line's "in flight" is requests sent: at `--rate 400/s` it once counted 61

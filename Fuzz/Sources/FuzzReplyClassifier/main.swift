@@ -3,8 +3,8 @@ import JSONStream
 @testable import OfferCancelKit
 
 /// A reply as the network could send it: two bytes of status, a Retry-After header line, then
-/// the body. Classification gives a verdict, and a record filled from it writes as valid JSON,
-/// never a trap.
+/// the body. Classification gives the whole decision on it (``checkDecision(_:reply:)``), and
+/// a record filled from it writes as valid JSON, never a trap.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzReplyClassifier(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: start, count: count)
@@ -20,15 +20,42 @@ public func fuzzReplyClassifier(_ start: UnsafeRawPointer, _ count: Int) -> CInt
     } catch {
         reply.bodyError = "not JSON"
     }
-    let verdict = ReplyClassifier.classify(reply)
+    let verdict = ReplyClassifier.classify(reply, latency: .milliseconds(5))
+    checkDecision(verdict, reply: reply)
     var record = CancelRecord(seq: 1, source: "fuzz", line: 1, offerId: "x", outcome: verdict.outcome ?? .failed)
-    if let offer = verdict.offer { record.fill(from: offer) }
+    if let offer = verdict.result { record.fill(from: offer) }
     // The record's NDJSON bytes, written without jansson, are always JSON jansson reads back.
     var line = JSONWriteBuffer(realPrecision: 15)
     record.appendJSON(to: &line, includeOffer: true)
     if (try? JSONValue.parse(line.bytes)) == nil { fatalError("a record is not JSON: \(String(decoding: line.bytes, as: UTF8.self))") }
-    _ = RetryPolicy().delay(after: 1, retryAfter: reply.retryAfter, unit: 0.5)
     return 0
+}
+
+/// The rest of the decision on one reply: the governor's reading of its signal, the retry's
+/// permission and wait. What must hold whatever the bytes:
+/// - a reply is either final or retryable, and only a retryable one may have been applied;
+/// - only 429 is throttled and only 503 overloaded, and a cancelled outcome is a healthy reply;
+/// - the governor exempts from the budget only what was throttled or overloaded;
+/// - a retry's wait is never negative and never past `Retry-After`'s cap.
+func checkDecision(_ verdict: ReplyClassifier.Verdict, reply: MarketClient.Reply) {
+    if verdict.mayHaveApplied && !verdict.isRetryable { fatalError("a final reply that may have been applied: \(verdict)") }
+    let throttled = if case .throttled = verdict.signal { true } else { false }
+    let overloaded = if case .overloaded = verdict.signal { true } else { false }
+    if throttled != (reply.status == 429) || overloaded != (reply.status == 503) { fatalError("signal \(verdict.signal) for HTTP \(reply.status ?? 0)") }
+    switch verdict.signal {
+    case .healthy: break
+    default: if verdict.outcome == .cancelled { fatalError("a cancel read from an unhealthy reply: \(verdict.signal)") }
+    }
+    let now = ContinuousClock.now
+    let governor = Governor(settings: .init(), now: now)
+    guard case .go(_, let inFlight) = governor.decide(now: now) else { fatalError("a fresh governor refused the first request") }
+    let retry = governor.release(Governor.Permit(issuedAt: now, inFlight: inFlight, firstAttempt: true, waited: .zero), verdict.signal, now: now)
+    if retry != .ownBackoff && !(throttled || overloaded) { fatalError("\(retry) for \(verdict.signal)") }
+    _ = governor.mayRetry(retry, now: now)
+    let policy = RetryPolicy()
+    if let delay = policy.delay(after: 1, retryAfter: verdict.retryAfter, unit: 0.5), delay < .zero || delay > max(policy.retryAfterCap, policy.cap) {
+        fatalError("a retry after \(delay)")
+    }
 }
 
 @_cdecl("FuzzReplyClassifier_main")

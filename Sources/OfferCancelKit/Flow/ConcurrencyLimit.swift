@@ -46,10 +46,12 @@ struct ConcurrencyLimit: Sendable {
 
     /// A server at its capacity refused a request sent with `inFlight` in flight: the capacity
     /// is the most in flight it answered well below that, and the limit becomes at most
-    /// `factor` of it (at least 1), wherever it stood.
+    /// `factor` of it (at least 1), wherever it stood. A request outside the limit (`inFlight`
+    /// 0) bounds nothing: the most answered well, or the limit, stands for the capacity.
     mutating func refused(atInFlight inFlight: Int, factor: Double) {
         slowStart = false
-        let met = Double(max(1, highestHealthy > 0 ? min(highestHealthy, inFlight - 1) : inFlight - 1))
+        let below = inFlight > 0 ? inFlight - 1 : Int(value)
+        let met = Double(max(1, highestHealthy > 0 ? min(highestHealthy, below) : below))
         capacity = met
         highestHealthy = 0
         value = max(1, min(value, met * factor))

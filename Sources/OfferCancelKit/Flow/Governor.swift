@@ -41,7 +41,8 @@ public final class Governor: Sendable {
     /// Leave to send one request; give it back with ``Governor/release(_:_:now:)``.
     public struct Permit: Sendable {
         let issuedAt: ContinuousClock.Instant
-        /// Requests in flight when it was granted (this one included).
+        /// Requests in flight when it was granted (this one included); 0 for a request outside
+        /// the limit (``Governor/observe(_:sentAt:now:)``).
         let inFlight: Int
         /// Whether it carries an item's first attempt (which earns the retry budget).
         let firstAttempt: Bool
@@ -52,7 +53,7 @@ public final class Governor: Sendable {
     /// How the sender of a request retries it, as flow control sees its reply.
     public enum Retry: Sendable, Equatable {
         /// On its own backoff (`Retry-After` honoured), if the retry budget allows
-        /// (``Governor/mayRetry(now:)``): a reply that was not throttled, or any reply under
+        /// (``Governor/mayRetry(_:now:)``): a reply that was not throttled, or any reply under
         /// `--fixed-concurrency`.
         case ownBackoff
         /// On its own backoff (its `Retry-After` honoured), already allowed: a throttled reply
@@ -62,6 +63,10 @@ public final class Governor: Sendable {
         /// At once: the reply belongs to a congestion episode, whose run-wide pause and pace
         /// hold the retry back; not paid from the budget.
         case afterPause
+
+        /// Whether the attempt counts against `--max-attempts`: a reply the governor took as
+        /// the server's pace, not its failure, is not the item's fault.
+        public var countsAsAttempt: Bool { self == .ownBackoff }
     }
 
     /// What a caller of ``acquire`` does next.
@@ -164,13 +169,27 @@ public final class Governor: Sendable {
         release(nil)
     }
 
-    /// Whether one more retry fits the budget (after a reply whose ``Retry`` is `ownBackoff`).
-    public func mayRetry(now: ContinuousClock.Instant = .now) -> Bool {
-        if settings.fixed { return true }
+    /// Whether the request whose reply said `retry` may be sent again: a throttled reply the
+    /// governor already allowed (noise paid from the budget, or an episode's, which the pause
+    /// and the pace bound) always may; any other withdraws from the retry budget. Under
+    /// `--fixed-concurrency` every retry may.
+    public func mayRetry(_ retry: Retry, now: ContinuousClock.Instant = .now) -> Bool {
+        if settings.fixed || retry != .ownBackoff { return true }
         return state.withLockedValue { state in
             let allowed = state.budget.withdraw(now: now)
             if !allowed { state.statistics.budgetExhausted += 1 }
             return allowed
+        }
+    }
+
+    /// A request sent outside the worker pool (a confirmation poll, at `sentAt`) ended with
+    /// `signal`: the detector, the rate, the breaker and the statistics learn from it as from
+    /// any reply. It held no slot of the concurrency limit, so it neither grows the limit nor
+    /// says how many requests in flight a server refused at.
+    public func observe(_ signal: FlowSignal, sentAt: ContinuousClock.Instant, now: ContinuousClock.Instant = .now) {
+        state.withLockedValue { state in
+            let permit = Permit(issuedAt: sentAt, inFlight: 0, firstAttempt: false, waited: .zero)
+            _ = Self.learn(&state, from: signal, permit: permit, now: now, settings: settings)
         }
     }
 

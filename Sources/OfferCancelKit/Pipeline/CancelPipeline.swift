@@ -68,90 +68,14 @@ public struct CancelPipeline: Sendable {
         control: RunControl = RunControl(),
         progress: RunProgress = RunProgress()
     ) async throws -> RunResult {
-        let governor = governor
-        var worker: CancelWorker?
-        var confirmation: ConfirmationStage?
-        let cancelMethod = CancelMethod(settings.cancelMethod)
-        if case .send(let client) = mode {
-            worker = CancelWorker(client: client, governor: governor, settings: settings, control: control, cancelMethod: cancelMethod,
-                                  silence: SilenceProbe(window: probe, timeout: client.timeout))
-            if settings.confirm {
-                confirmation = ConfirmationStage(client: client, governor: governor, control: control, timeout: settings.confirmTimeout,
-                                                 concurrency: settings.confirmConcurrency)
-            }
-        }
+        let stages = Stages(self, control: control)
         var emitter = Emitter(hub: hub, progress: progress, control: control, maxFailures: maxFailures, probe: FailureProbe(window: probe))
-        let (concurrency, grace) = (concurrency, grace)
-
         control.onReadingStopped { source.stop() }
         // The first token before the first cancel: refused or unreachable credentials abort
         // a run that has sent nothing (every item is then recorded skipped).
         if case .send(let client) = mode, let failure = await client.prepare() { control.abort(failure) }
-        try await withThrowingTaskGroup(of: Event.self) { group in
-            var inFlight = 0
-            var confirming = 0
-            var reading = false
-            var inputDone = false
-            var finishing = false
-            group.addTask {
-                await control.wait(until: .halted)
-                return .halted
-            }
-            while true {
-                // Read while there is room; after an abort, read on (the rest becomes skipped).
-                if !reading, !inputDone, !control.isReadingStopped, inFlight < concurrency || control.isHalted,
-                   confirming < Self.confirmationBacklog {
-                    reading = true
-                    let room = control.isHalted ? 256 : concurrency - inFlight
-                    group.addTask { .items(try await source.nextBatch(limit: room)) }
-                }
-                progress.update { $0.inFlight = inFlight }
-                if !finishing, !reading, inFlight == 0, confirming == 0, inputDone || control.isReadingStopped {
-                    finishing = true
-                    group.cancelAll()  // the halt watcher and grace timer; nothing else is left
-                }
-                guard let event = try await group.next() else { break }
-                switch event {
-                case .items(let batch):
-                    reading = false
-                    if batch.isEmpty {
-                        inputDone = true
-                        progress.update { $0.inputFinished = true }
-                    }
-                    for item in batch {
-                        progress.update { $0.read += 1 }
-                        if case .valid(let id) = item.disposition, let worker, !control.isHalted {
-                            group.addTask { .sent(await worker.process(item, id: id), id) }
-                            inFlight += 1
-                        } else {
-                            await emitter.emit(Self.localRecord(for: item, dryRun: worker == nil, control: control))
-                        }
-                    }
-                case .sent(let record, let id):
-                    inFlight -= 1
-                    if let confirmation, record.outcome == .cancelled {
-                        confirming += 1
-                        group.addTask { .confirmed(await confirmation.confirm(record, id: id)) }
-                    } else {
-                        await emitter.emit(record)
-                    }
-                case .confirmed(let record):
-                    confirming -= 1
-                    await emitter.emit(record)
-                case .halted:
-                    governor.close()
-                    if !finishing {
-                        group.addTask {
-                            if await control.sleep(for: grace, unless: .graceOver) { control.endGrace() }
-                            return .graceOver
-                        }
-                    }
-                case .graceOver:
-                    // Requests still in flight are given up: their workers see the cancellation.
-                    if !finishing, control.phase == .graceOver { group.cancelAll() }
-                }
-            }
-        }
+        try await drive(source: source, stages: stages, emitter: &emitter, control: control, progress: progress)
+        let sent = stages.worker != nil
         let summary = RunSummary(
             startedAt: info.startedAt,
             finishedAt: .now(),
@@ -162,13 +86,116 @@ public struct CancelPipeline: Sendable {
             unrecordedActedOn: emitter.unrecordedActedOn,
             confirmed: emitter.confirmed,
             unconfirmed: emitter.unconfirmed,
-            flow: worker == nil ? nil : governor.statistics,
-            cancelMethod: worker == nil ? nil : cancelMethod.description
+            flow: sent ? governor.statistics : nil,
+            cancelMethod: sent ? stages.cancelMethod.description : nil
         )
         hub = emitter.hub
         await hub.close(summary)
         let status: Int32 = control.abortReason != nil ? 3 : (summary.failures > 0 || summary.unconfirmed > 0 || !hub.failedSinks.isEmpty ? 1 : 0)
         return RunResult(summary: summary, exitStatus: status)
+    }
+
+    /// The run's stages: the cancels (none in a dry run) and the confirmations (`--confirm`).
+    private struct Stages: Sendable {
+        var worker: CancelWorker?
+        var confirmation: ConfirmationStage?
+        let cancelMethod: CancelMethod
+
+        init(_ pipeline: CancelPipeline, control: RunControl) {
+            let settings = pipeline.settings
+            cancelMethod = CancelMethod(settings.cancelMethod)
+            guard case .send(let client) = pipeline.mode else { return }
+            worker = CancelWorker(client: client, governor: pipeline.governor, settings: settings, control: control, cancelMethod: cancelMethod,
+                                  silence: SilenceProbe(window: pipeline.probe, timeout: client.timeout))
+            if settings.confirm {
+                confirmation = ConfirmationStage(client: client, governor: pipeline.governor, control: control, timeout: settings.confirmTimeout,
+                                                 concurrency: settings.confirmConcurrency)
+            }
+        }
+    }
+
+    /// What the loop has going, which decides what it starts next.
+    private struct Loop {
+        var inFlight = 0
+        var confirming = 0
+        var reading = false
+        var inputDone = false
+        var finishing = false
+    }
+
+    /// The loop: starts reads, cancels and confirmations as room allows, and handles each
+    /// event as it comes, until nothing is left to wait for.
+    private func drive(source: IDSource, stages: Stages, emitter: inout Emitter, control: RunControl, progress: RunProgress) async throws {
+        let concurrency = concurrency
+        try await withThrowingTaskGroup(of: Event.self) { group in
+            var loop = Loop()
+            group.addTask {
+                await control.wait(until: .halted)
+                return .halted
+            }
+            while true {
+                // Read while there is room; after an abort, read on (the rest becomes skipped).
+                if !loop.reading, !loop.inputDone, !control.isReadingStopped, loop.inFlight < concurrency || control.isHalted,
+                   loop.confirming < Self.confirmationBacklog {
+                    loop.reading = true
+                    let room = control.isHalted ? 256 : concurrency - loop.inFlight
+                    group.addTask { .items(try await source.nextBatch(limit: room)) }
+                }
+                progress.update { [inFlight = loop.inFlight] in $0.inFlight = inFlight }
+                if !loop.finishing, !loop.reading, loop.inFlight == 0, loop.confirming == 0, loop.inputDone || control.isReadingStopped {
+                    loop.finishing = true
+                    group.cancelAll()  // the halt watcher and grace timer; nothing else is left
+                }
+                guard let event = try await group.next() else { break }
+                await handle(event, loop: &loop, group: &group, stages: stages, emitter: &emitter, control: control, progress: progress)
+            }
+        }
+    }
+
+    /// One event of the loop: a batch read, a cancel or a confirmation done, the halt, the
+    /// grace period's end.
+    private func handle(_ event: Event, loop: inout Loop, group: inout ThrowingTaskGroup<Event, any Error>, stages: Stages,
+                        emitter: inout Emitter, control: RunControl, progress: RunProgress) async {
+        switch event {
+        case .items(let batch):
+            loop.reading = false
+            if batch.isEmpty {
+                loop.inputDone = true
+                progress.update { $0.inputFinished = true }
+            }
+            for item in batch {
+                progress.update { $0.read += 1 }
+                if case .valid(let id) = item.disposition, let worker = stages.worker, !control.isHalted {
+                    group.addTask { .sent(await worker.process(item, id: id), id) }
+                    loop.inFlight += 1
+                } else {
+                    await emitter.emit(Self.localRecord(for: item, dryRun: stages.worker == nil, control: control))
+                }
+            }
+        case .sent(let record, let id):
+            loop.inFlight -= 1
+            if let confirmation = stages.confirmation, record.outcome == .cancelled {
+                loop.confirming += 1
+                group.addTask { .confirmed(await confirmation.confirm(record, id: id)) }
+            } else {
+                await emitter.emit(record)
+            }
+        case .confirmed(let record):
+            loop.confirming -= 1
+            await emitter.emit(record)
+        case .halted:
+            governor.close()
+            if !loop.finishing {
+                let grace = grace
+                group.addTask {
+                    if await control.sleep(for: grace, unless: .graceOver) { control.endGrace() }
+                    return .graceOver
+                }
+            }
+        case .graceOver:
+            // Requests still in flight are given up: their workers see the cancellation.
+            if !loop.finishing, control.phase == .graceOver { group.cancelAll() }
+        }
     }
 
     /// The record of an item that is not sent: invalid, duplicate, a dry run, or read after

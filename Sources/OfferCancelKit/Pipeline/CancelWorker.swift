@@ -1,4 +1,5 @@
 import JSONStream
+import NIOHTTP1
 
 /// What a run does to each valid ID (besides the concurrency, which the pipeline owns).
 public struct CancelSettings: Sendable {
@@ -35,135 +36,170 @@ struct CancelWorker: Sendable {
     let silence: SilenceProbe
 
     func process(_ item: InputItem, id: OfferID) async -> CancelRecord {
-        var record = CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .failed)
-        record.startedAt = .now()
-        let clock = ContinuousClock()
-        var waited = Duration.zero
-        var lastAttempt: Duration?
-        var refreshedAfter401 = false
-        var attempt = 0
-        /// Throttled attempts not counted against `--max-attempts`.
-        var paced = 0
-        // An attempt that got no answer, or a 5xx, may have been applied all the same.
-        var mayHaveApplied = false
-        while true {
-            guard !control.isHalted, let permit = await governor.acquire(control, firstAttempt: attempt == 0) else {
-                halted(&record)
+        var item = ItemAttempts(CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .failed))
+        sending: while true {
+            guard !control.isHalted, let permit = await governor.acquire(control, firstAttempt: item.sent == 0) else {
+                halted(&item.record)
                 break
             }
-            waited += permit.waited
-            attempt += 1
-            let sentAt = clock.now
-            let method = cancelMethod.current
-            let reply = await client.send(.cancel(id), method: method)
-            var retry = Governor.Retry.ownBackoff
-            if reply.cannotSend {
-                governor.giveBack(permit)
-            } else {
-                lastAttempt = clock.now - sentAt
-                retry = governor.release(permit, FlowSignal(reply, latency: clock.now - sentAt))
-            }
-            if Task.isCancelled {
-                record.attempts = attempt
-                record.outcome = .failed
-                record.httpStatus = reply.status
-                record.errorMessage = "interrupted after the grace period with the request in flight: the cancel may or may not have been applied (--resume sends it again)"
-                break
-            }
-            if reply.cannotSend {
-                // Nothing was sent this time: skipped if nothing was sent at all, else failed.
-                let message = reply.transportError ?? "no token"
-                control.abort(message)
-                record.outcome = record.attempts == 0 ? .skipped : .failed
-                record.errorMessage = record.attempts == 0 ? "not sent: \(message)" : message
-                break
-            }
-            record.attempts = attempt
-            record.httpStatus = reply.status
-            if silence.observe(answered: reply.status != nil) {
-                control.abort("no reply to \(silence.window) requests in a row (the last: \(reply.transportError ?? reply.bodyError ?? "no reply")): is \(client.baseURL) the API, and is it up? (--probe 0 turns this check off)")
-            }
-            if reply.status == 401 {
-                if await client.tokens.canRefresh, !refreshedAfter401, let token = reply.token {
-                    refreshedAfter401 = true
-                    await client.tokens.invalidate(token)
-                    continue
+            item.waited += permit.waited
+            switch await attempt(id, permit: permit, &item) {
+            case .sendAgain:
+                continue
+            case .done:
+                break sending
+            case .wait(let delay):
+                let started = ContinuousClock.now
+                let slept = await control.sleep(for: delay)
+                item.waited += .now - started
+                guard slept else {
+                    halted(&item.record)
+                    break sending
                 }
-                let verdict = ReplyClassifier.classify(reply)
-                record.outcome = .failed
-                record.errorCode = verdict.errorCode
-                record.traceCode = verdict.traceCode
-                record.errorMessage = "credentials rejected (HTTP 401)" + (verdict.errorMessage.map { ": \($0)" } ?? "")
-                control.abort("credentials rejected: the API answered 401 Unauthorized")
-                break
-            }
-            if reply.status == 405 {
-                // A 405 was not applied: under `auto` the item goes again by POST at once.
-                switch cancelMethod.refused(method) {
-                case .switched:
-                    settings.notice("the server refused GET for cancel (HTTP 405): sending every cancel by POST from now on (--cancel-method POST skips this)")
-                    continue
-                case .sendAgain:
-                    continue
-                case .final:
-                    let verdict = ReplyClassifier.classify(reply)
-                    record.outcome = .failed
-                    record.errorCode = verdict.errorCode
-                    record.traceCode = verdict.traceCode
-                    record.errorMessage = cancelMethod.finalRefusal(method)
-                }
-                break
-            }
-            let verdict = ReplyClassifier.classify(reply)
-            record.errorCode = verdict.errorCode
-            record.errorMessage = verdict.errorMessage
-            record.traceCode = verdict.traceCode
-            if reply.transportError != nil || (reply.status == 200 && reply.bodyError != nil) || reply.status.map({ $0 >= 500 }) ?? true {
-                mayHaveApplied = true
-            }
-            if let outcome = verdict.outcome {
-                record.outcome = outcome
-                if outcome == .cancelled { record.errorMessage = nil }
-                if let offer = verdict.offer { record.fill(from: offer) }
-                break
-            }
-            // A 429/503 the governor took as the server's pace (not its failure) is not the
-            // item's fault: up to twice --max-attempts of them are not counted against it.
-            if retry != .ownBackoff, paced < 2 * settings.retry.maxAttempts { paced += 1 }
-            guard let delay = retryDelay(after: max(1, attempt - paced), reply: reply, retry: retry) else {
-                record.outcome = .failed
-                record.errorMessage = "gave up after \(attempt) attempts: " + (verdict.errorMessage ?? "no usable reply")
-                break
-            }
-            guard retry != .ownBackoff || governor.mayRetry() else {
-                record.outcome = .failed
-                record.errorMessage = "retry budget exhausted after \(attempt) attempts (the server keeps failing; retries would only add load): " + (verdict.errorMessage ?? "no usable reply")
-                break
-            }
-            let backoffStarted = clock.now
-            let slept = await control.sleep(for: delay)
-            waited += clock.now - backoffStarted
-            guard slept else {
-                halted(&record)
-                break
             }
         }
-        if record.outcome == .failed, mayHaveApplied, !Task.isCancelled {
-            await checkWhetherApplied(id, record: &record)
+        if item.record.outcome == .failed, item.mayHaveApplied, !Task.isCancelled {
+            await checkWhetherApplied(id, record: &item.record)
         }
-        record.finishedAt = .now()
-        if record.attempts > 0 {
-            record.latencyMs = lastAttempt.map { Double($0.nanoseconds) / 1e6 }
-            record.waitMs = Double(waited.nanoseconds) / 1e6
-        }
-        return record
+        return item.finished()
     }
 
-    /// The wait before the next attempt, `nil` when none is left. A reply of a congestion
-    /// episode is not waited out here: the run-wide pause does that in ``Governor/acquire``.
-    private func retryDelay(after attempt: Int, reply: MarketClient.Reply, retry: Governor.Retry) -> Duration? {
-        guard let delay = settings.retry.delay(after: attempt, retryAfter: reply.retryAfter, unit: Double.random(in: 0..<1)) else { return nil }
-        return retry == .afterPause ? .zero : delay
+    /// One item's attempts so far, and the record they are making.
+    private struct ItemAttempts {
+        var record: CancelRecord
+        /// Requests sent.
+        var sent = 0
+        /// Throttled attempts not counted against `--max-attempts`.
+        var paced = 0
+        var waited = Duration.zero
+        var lastLatency: Duration?
+        var refreshedAfter401 = false
+        /// Whether an attempt that got no answer, or a 5xx, may have been applied all the same.
+        var mayHaveApplied = false
+
+        init(_ record: CancelRecord) {
+            self.record = record
+            self.record.startedAt = .now()
+        }
+
+        /// The attempts counted against `--max-attempts`.
+        var counted: Int { max(1, sent - paced) }
+
+        func finished() -> CancelRecord {
+            var record = record
+            record.finishedAt = .now()
+            if record.attempts > 0 {
+                record.latencyMs = lastLatency.map { Double($0.nanoseconds) / 1e6 }
+                record.waitMs = Double(waited.nanoseconds) / 1e6
+            }
+            return record
+        }
+    }
+
+    /// What the item does after one attempt.
+    private enum Next {
+        case sendAgain
+        case wait(Duration)
+        case done
+    }
+
+    /// Sends the cancel under `permit` and reads its reply into `item`.
+    private func attempt(_ id: OfferID, permit: Governor.Permit, _ item: inout ItemAttempts) async -> Next {
+        item.sent += 1
+        let sentAt = ContinuousClock.now
+        let method = cancelMethod.current
+        let reply = await client.send(.cancel(id), method: method)
+        let verdict = ReplyClassifier.classify(reply, latency: .now - sentAt)
+        var retry = Governor.Retry.ownBackoff
+        if reply.cannotSend {
+            governor.giveBack(permit)
+        } else {
+            item.lastLatency = .now - sentAt
+            retry = governor.release(permit, verdict.signal)
+        }
+        if Task.isCancelled {
+            item.record.attempts = item.sent
+            item.record.outcome = .failed
+            item.record.httpStatus = reply.status
+            item.record.errorMessage = "interrupted after the grace period with the request in flight: the cancel may or may not have been applied (--resume sends it again)"
+            return .done
+        }
+        if reply.cannotSend {
+            // Nothing was sent this time: skipped if nothing was sent at all, else failed.
+            let message = reply.transportError ?? "no token"
+            control.abort(message)
+            item.record.outcome = item.record.attempts == 0 ? .skipped : .failed
+            item.record.errorMessage = item.record.attempts == 0 ? "not sent: \(message)" : message
+            return .done
+        }
+        item.record.attempts = item.sent
+        item.record.httpStatus = reply.status
+        if silence.observe(answered: reply.status != nil) {
+            control.abort("no reply to \(silence.window) requests in a row (the last: \(reply.transportError ?? reply.bodyError ?? "no reply")): is \(client.baseURL) the API, and is it up? (--probe 0 turns this check off)")
+        }
+        switch reply.status {
+        case 401?: return await unauthorized(reply, verdict, &item)
+        case 405?: return refused(method, verdict, &item.record)
+        default: return settle(verdict, retry: retry, &item)
+        }
+    }
+
+    /// A 401: the token is refreshed and the item sent again, once; then the run stops.
+    private func unauthorized(_ reply: MarketClient.Reply, _ verdict: ReplyClassifier.Verdict, _ item: inout ItemAttempts) async -> Next {
+        if await client.tokens.canRefresh, !item.refreshedAfter401, let token = reply.token {
+            item.refreshedAfter401 = true
+            await client.tokens.invalidate(token)
+            return .sendAgain
+        }
+        item.record.outcome = .failed
+        item.record.errorCode = verdict.errorCode
+        item.record.traceCode = verdict.traceCode
+        item.record.errorMessage = "credentials rejected (HTTP 401)" + (verdict.errorMessage.map { ": \($0)" } ?? "")
+        control.abort("credentials rejected: the API answered 401 Unauthorized")
+        return .done
+    }
+
+    /// A 405 was not applied: under `auto` the item goes again by POST at once.
+    private func refused(_ method: HTTPMethod, _ verdict: ReplyClassifier.Verdict, _ record: inout CancelRecord) -> Next {
+        switch cancelMethod.refused(method) {
+        case .switched:
+            settings.notice("the server refused GET for cancel (HTTP 405): sending every cancel by POST from now on (--cancel-method POST skips this)")
+            return .sendAgain
+        case .sendAgain:
+            return .sendAgain
+        case .final:
+            record.outcome = .failed
+            record.errorCode = verdict.errorCode
+            record.traceCode = verdict.traceCode
+            record.errorMessage = cancelMethod.finalRefusal(method)
+            return .done
+        }
+    }
+
+    /// Any other reply: its outcome if final, else a retry as the governor said — after its own
+    /// backoff, or at once behind the run's pause — while attempts and the retry budget last.
+    private func settle(_ verdict: ReplyClassifier.Verdict, retry: Governor.Retry, _ item: inout ItemAttempts) -> Next {
+        item.record.errorCode = verdict.errorCode
+        item.record.errorMessage = verdict.errorMessage
+        item.record.traceCode = verdict.traceCode
+        item.mayHaveApplied = item.mayHaveApplied || verdict.mayHaveApplied
+        if let outcome = verdict.outcome {
+            item.record.outcome = outcome
+            if let offer = verdict.result { item.record.fill(from: offer) }
+            return .done
+        }
+        // Up to twice --max-attempts of the server's pace are not counted against the item.
+        if !retry.countsAsAttempt, item.paced < 2 * settings.retry.maxAttempts { item.paced += 1 }
+        let reason = verdict.errorMessage ?? "no usable reply"
+        guard let delay = settings.retry.delay(after: item.counted, retryAfter: verdict.retryAfter, unit: .random(in: 0..<1)) else {
+            item.record.errorMessage = "gave up after \(item.sent) attempts: " + reason
+            return .done
+        }
+        guard governor.mayRetry(retry) else {
+            item.record.errorMessage = "retry budget exhausted after \(item.sent) attempts (the server keeps failing; retries would only add load): " + reason
+            return .done
+        }
+        return retry == .afterPause ? .sendAgain : .wait(delay)
     }
 
     /// After a failure that followed a lost reply or a 5xx, asks the offer itself: if it is
@@ -174,14 +210,14 @@ struct CancelWorker: Sendable {
         for attempt in 1...settings.retry.maxAttempts {
             guard let permit = await governor.acquire(control, firstAttempt: attempt == 1) else { return }
             let sentAt = ContinuousClock.now
-            let reply = await client.send(.offer(id))
-            let retry = governor.release(permit, FlowSignal(reply, latency: .now - sentAt))
-            if reply.status == 200, reply.body?["success"]?.bool == true, let result = reply.body?["result"] {
+            let verdict = ReplyClassifier.classify(await client.send(.offer(id)), latency: .now - sentAt)
+            let retry = governor.release(permit, verdict.signal)
+            if verdict.outcome == .cancelled, let result = verdict.result {
                 offer = result
                 break
             }
-            if let status = reply.status, !RetryPolicy.isRetryable(status: status), status != 200 { return }
-            guard let delay = retryDelay(after: attempt, reply: reply, retry: retry), await control.sleep(for: delay) else { return }
+            guard verdict.isRetryable, let delay = settings.retry.delay(after: attempt, retryAfter: verdict.retryAfter, unit: .random(in: 0..<1)),
+                  governor.mayRetry(retry), await control.sleep(for: retry == .afterPause ? .zero : delay) else { return }
         }
         guard let offer, let status = OfferFields.status(offer)?.string, status == "CLOSED" || status == "CLOSING_OFFER" else { return }
         record.outcome = .alreadyClosed

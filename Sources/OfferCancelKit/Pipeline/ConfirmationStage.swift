@@ -7,7 +7,8 @@ import NIOConcurrencyHelpers
 /// Offers waiting for CLOSED hold no request slot: only a poll on the wire takes one of the
 /// stage's own `concurrency` slots (`--confirm-concurrency`), so confirming never slows the
 /// cancels. Polls back off from 250 ms to 2 s, wait out the run's pauses and share its pace
-/// (``Governor/paceDelay(now:)``), and stop the moment the run halts.
+/// (``Governor/paceDelay(now:)``), report what each reply says of the server's load
+/// (``Governor/observe(_:sentAt:now:)``), and stop the moment the run halts.
 struct ConfirmationStage: Sendable {
     let client: MarketClient
     let governor: Governor
@@ -42,10 +43,12 @@ struct ConfirmationStage: Sendable {
             // A poll waits for a slot until the deadline, and the last one a poll interval past
             // it: with many offers and few slots, the rest would otherwise queue for seconds.
             guard await slots.acquire(before: deadline + Self.lastPollGrace) else { break }
-            let reply = await client.send(.offer(id))
+            let sentAt = ContinuousClock.now
+            let verdict = ReplyClassifier.classify(await client.send(.offer(id)), latency: .now - sentAt)
             slots.release()
             if Task.isCancelled { break }
-            if let status = reply.body?["result"].flatMap(OfferFields.status)?.string {
+            governor.observe(verdict.signal, sentAt: sentAt)
+            if let status = verdict.result.flatMap(OfferFields.status)?.string {
                 record.offerStatus = status
                 if status == "CLOSED" {
                     record.confirmed = true

@@ -1,7 +1,9 @@
 import Foundation
 import JSONStream
 
-/// Reads a cancel reply into an outcome by what the API said, not by the status line alone.
+/// Reads a reply once, into everything the run decides from it: the outcome by what the API
+/// said (not by the status line alone), what the reply says about the server's load, whether
+/// the cancel may have been applied, and whether to try again.
 ///
 /// A reply is the API's answer only when its body is the API's envelope. A 200 needs
 /// `"success": true`; a 4xx names an offer's fate (`not_found`, `forbidden`, `already_closed`,
@@ -10,21 +12,34 @@ import JSONStream
 /// message can only ever name a failure. A 4xx without the envelope (an HTML page, an empty
 /// body, another service's JSON) is `failed` with the likely cause: the request went astray.
 /// 429, 5xx, timeouts and broken replies are retried. Raw code, message and trace code are kept.
+///
+/// How a retry waits (its own backoff or the run's pause) and whether it is allowed at all
+/// (the retry budget) is the ``Governor``'s to say, from the verdict's ``Verdict/signal``.
 public enum ReplyClassifier {
     /// The verdict on one reply.
-    public struct Verdict {
-        /// `nil` while the reply is worth retrying (the final try becomes `failed`).
+    public struct Verdict: Sendable {
+        /// The final outcome; `nil` while the reply is worth retrying (the final try becomes
+        /// `failed`). For a lookup (`GET /offers/{id}`), `.cancelled` means "answered with the
+        /// offer": such callers read ``result``.
         public var outcome: Outcome?
-        /// Whether another attempt may get another answer (429, 5xx, no reply, a broken body).
-        public var retryable: Bool
+        /// What the reply says about the server's load: the governor's input.
+        public var signal: FlowSignal
+        /// Whether the cancel may have been applied though this reply does not say so: no reply,
+        /// a broken 200, a 5xx.
+        public var mayHaveApplied: Bool
+        /// The wait the server asked for before the next try, as `Retry-After` said.
+        public var retryAfter: Duration?
         /// The API's error code (`offer.already-closed`…), as the envelope gave it.
         public var errorCode: String?
         /// The envelope's message, or what went wrong with the reply itself.
         public var errorMessage: String?
         /// The envelope's trace code, for the API's support.
         public var traceCode: String?
-        /// The cancelled offer (`result`) of a 200.
-        public var offer: JSONValue?
+        /// The `result` of a 200 the API said succeeded: the offer.
+        public var result: JSONValue?
+
+        /// Whether another attempt may get another answer (429, 5xx, no reply, a broken body).
+        public var isRetryable: Bool { outcome == nil }
     }
 
     /// Error codes of the (simulated) API and what they mean; see README "Error codes".
@@ -35,19 +50,21 @@ public enum ReplyClassifier {
         "offer.not-owner": .forbidden,
     ]
 
-    /// The verdict on `reply`.
-    public static func classify(_ reply: MarketClient.Reply) -> Verdict {
-        guard let status = reply.status else {
-            return Verdict(outcome: nil, retryable: true, errorCode: nil, errorMessage: reply.transportError ?? reply.bodyError)
-        }
+    /// The verdict on `reply`, which took `latency`.
+    public static func classify(_ reply: MarketClient.Reply, latency: Duration = .zero) -> Verdict {
         let envelope = reply.body.flatMap(ErrorEnvelope.init)
         var verdict = Verdict(
-            outcome: nil, retryable: false,
+            outcome: nil, signal: FlowSignal(reply, latency: latency), mayHaveApplied: reply.transportError != nil, retryAfter: reply.retryAfter,
             errorCode: envelope?.code, errorMessage: envelope?.message, traceCode: envelope?.traceCode
         )
+        guard let status = reply.status else {
+            verdict.mayHaveApplied = true
+            verdict.errorMessage = reply.transportError ?? reply.bodyError
+            return verdict
+        }
         if status == 200 {
             guard let body = reply.body else {
-                verdict.retryable = true
+                verdict.mayHaveApplied = true
                 verdict.errorMessage = reply.bodyError ?? "reply is not JSON"
                 return verdict
             }
@@ -56,12 +73,13 @@ public enum ReplyClassifier {
                 verdict.errorMessage = verdict.errorMessage ?? "HTTP 200 with \"success\": false"
                 return verdict
             }
-            verdict.offer = body["result"]
+            verdict.result = body["result"]
             verdict.outcome = .cancelled
+            verdict.errorMessage = nil
             return verdict
         }
+        verdict.mayHaveApplied = verdict.mayHaveApplied || status >= 500
         if RetryPolicy.isRetryable(status: status) {
-            verdict.retryable = true
             verdict.errorMessage = verdict.errorMessage ?? reply.bodyError ?? "HTTP \(status)"
             return verdict
         }
