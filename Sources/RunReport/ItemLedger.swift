@@ -82,7 +82,7 @@ struct ItemLedger {
     /// The next record belongs to a new run (a new file, or shard log).
     mutating func beginInput() { runStartsWithNextRecord = true }
 
-    mutating func add(_ record: LoggedRecord) {
+    mutating func add(_ record: CancelRecord.Logged) {
         var key = key(of: record)
         if let alias = aliases[key] {
             key = alias
@@ -107,7 +107,7 @@ struct ItemLedger {
                        confirmed: record.confirmed.map { $0 ? 1 : 0 } ?? -1,
                        httpStatus: record.httpStatus.map { UInt16(clamping: $0) } ?? 0,
                        errorCode: code, run: currentRun), at: key)
-        if record.isUnsettled {
+        if record.outcome.sendsAgain(confirmed: record.confirmed) {
             unsettled[key] = record.offerId
             unsettledByOffer[record.offerId] = key
         } else if let offer = unsettled.removeValue(forKey: key) {
@@ -154,7 +154,7 @@ struct ItemLedger {
     private static let skipped = UInt8(Outcome.allCases.firstIndex(of: .skipped)!)
     private var currentRun: UInt16 { UInt16(clamping: runs) }
 
-    private mutating func key(of record: LoggedRecord) -> Key {
+    private mutating func key(of record: CancelRecord.Logged) -> Key {
         guard let seq = record.seq else { return .offer(record.offerId) }
         let source = record.source ?? ""
         if let index = sourceIndex[source] { return .seq(source: index, seq: seq) }
@@ -189,7 +189,7 @@ struct ItemLedger {
         return index
     }
 
-    private mutating func extendSpan(_ record: LoggedRecord) {
+    private mutating func extendSpan(_ record: CancelRecord.Logged) {
         guard let end = (record.finishedAt ?? record.startedAt)?.nanoseconds else { return }
         let start = (record.startedAt ?? record.finishedAt)!.nanoseconds
         let span = runSpans[runs - 1]

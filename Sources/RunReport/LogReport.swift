@@ -17,9 +17,13 @@ public struct LogReport {
     /// Records over time, every run's.
     public private(set) var series = TimeSeries()
     /// The slowest records (by their last request's latency), slowest first.
-    public private(set) var slowest: [LoggedRecord] = []
+    public private(set) var slowest: [CancelRecord.Logged] = []
     private var ledger = ItemLedger()
     private var requests = RunStatistics()
+
+    /// What a report needs of each record.
+    private static let fieldsRead = CancelRecord.Selection("seq", "source", "httpStatus", "attempts", "latencyMs", "waitMs",
+                                                           "startedAt", "finishedAt", "errorCode", "errorMessage", "confirmed")
 
     /// How many slow records ``slowest`` keeps.
     public static let slowestKept = 10
@@ -41,7 +45,7 @@ public struct LogReport {
             let item: NDJSONReader.Item?
             do { item = try reader.next() } catch { throw ReportError("\(path): \(error.text)") }
             guard let item else { break }
-            guard case .success(let json) = item.value, let record = LoggedRecord(json) else {
+            guard case .success(let json) = item.value, let record = CancelRecord.Logged(json, reading: Self.fieldsRead) else {
                 tornLines += 1
                 continue
             }
@@ -56,7 +60,7 @@ public struct LogReport {
     }
 
     /// Counts one record.
-    public mutating func add(_ record: LoggedRecord) {
+    public mutating func add(_ record: CancelRecord.Logged) {
         recordsRead += 1
         ledger.add(record)
         requests.addRequests(attempts: record.attempts, latencyMs: record.latencyMs)

@@ -50,7 +50,7 @@ public struct TimeSeries: Sendable {
     public init() {}
 
     /// Counts `record` in the slot its `finishedAt` falls in; records never sent have none.
-    public mutating func add(_ record: LoggedRecord) {
+    public mutating func add(_ record: CancelRecord.Logged) {
         guard let finished = record.finishedAt, record.outcome.wasSent || record.attempts > 0 else { return }
         let index = Self.floorDivide(finished.nanoseconds, 1_000_000_000 * width)
         var slot = slots[index] ?? Slot()

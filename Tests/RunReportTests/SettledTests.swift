@@ -27,7 +27,7 @@ import TestSupport
         let validator = try IDValidator()
         let resume = try ResumeLog(path: log, validator: validator)
         #expect((resume.settledOutcome(of: try validator.validate(id).get()) != nil) == settled, "--resume")
-        let record = try #require(LoggedRecord(try JSONValue.parse(Array(line.utf8))))
-        #expect(record.isUnsettled == !settled, "report")
+        let record = try #require(CancelRecord.Logged(try JSONValue.parse(Array(line.utf8))))
+        #expect(record.outcome.sendsAgain(confirmed: record.confirmed) == !settled, "report")
     }
 }

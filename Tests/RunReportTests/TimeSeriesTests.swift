@@ -6,14 +6,14 @@ import Testing
 @Suite struct TimeSeriesTests {
     static let origin: Int64 = 1_780_000_000
 
-    static func record(second: Double, _ outcome: Outcome = .cancelled, status: Int = 200, attempts: Int = 1, latency: Double = 20, wait: Double = 0) -> LoggedRecord {
-        var record = LoggedRecord(offerId: "x", outcome: outcome)
+    static func record(second: Double, _ outcome: Outcome = .cancelled, status: Int = 200, attempts: Int = 1, latency: Double = 20, wait: Double = 0) -> CancelRecord.Logged {
+        var record = CancelRecord(seq: 0, source: "", line: 0, offerId: "x", outcome: outcome)
         record.finishedAt = Timestamp(nanoseconds: Int64((Double(origin) + second) * 1e9))
         record.httpStatus = status
         record.attempts = attempts
         record.latencyMs = latency
         record.waitMs = wait
-        return record
+        return CancelRecord.Logged(record, holdsPlace: false)
     }
 
     @Test func recordsLandInTheSecondTheyFinished() {

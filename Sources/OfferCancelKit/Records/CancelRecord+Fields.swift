@@ -46,7 +46,9 @@ extension CancelRecord.Field {
 
 extension CancelRecord {
     /// A record read back from a record log (`--resume`, `report`) through ``fields``, the
-    /// table that wrote it: a renamed field is renamed for both.
+    /// table that wrote it: a renamed field is renamed for both. Its record's properties read
+    /// as its own (`logged.outcome`), but for ``seq`` and ``source``, which a line may lack.
+    @dynamicMemberLookup
     public struct Logged: Sendable {
         /// The record; a field the line lacked, or that was not read, keeps its default
         /// (`nil`, or `0` and `""` for `seq`, `line`, `source` and `attempts`).
@@ -65,6 +67,24 @@ extension CancelRecord {
             guard held & Selection.required == Selection.required else { return nil }
             self.record = record
             self.held = held
+        }
+
+        /// `record` as a log line holding all of it would read (`seq` and `source` only when
+        /// `holdsPlace`): records made in memory, for a report fed directly.
+        public init(_ record: CancelRecord, holdsPlace: Bool = true) {
+            self.record = record
+            held = holdsPlace ? ~0 : ~(Selection.seq | Selection.source)
+        }
+
+        /// The record's property at `keyPath`: `logged.outcome` reads `logged.record.outcome`.
+        public subscript<T>(dynamicMember keyPath: KeyPath<CancelRecord, T>) -> T {
+            record[keyPath: keyPath]
+        }
+
+        /// The record's property at `keyPath`, to change.
+        public subscript<T>(dynamicMember keyPath: WritableKeyPath<CancelRecord, T>) -> T {
+            get { record[keyPath: keyPath] }
+            set { record[keyPath: keyPath] = newValue }
         }
 
         /// Whether the line held the field `name` with a value of its type (a name that is no

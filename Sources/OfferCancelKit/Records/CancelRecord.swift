@@ -70,7 +70,7 @@ public struct CancelRecord: Sendable {
         .text("offerId", { $0.offerId }, { $0.offerId = $1 }),
         .field("outcome", value: { .text($0.outcome.rawValue) }, decode: { $0.string.flatMap(Outcome.init(rawValue:)) }, set: { $0.outcome = $1 }),
         .integer("httpStatus", { $0.httpStatus }, { $0.httpStatus = $1 }),
-        .integer("attempts", { $0.attempts }, { $0.attempts = $1 }),
+        .integer("attempts", { $0.attempts }, { $0.attempts = max(0, $1) }),
         .milliseconds("latencyMs", { $0.latencyMs }, { $0.latencyMs = $1 }),
         .milliseconds("waitMs", { $0.waitMs }, { $0.waitMs = $1 }),
         .timestamp("startedAt", { $0.startedAt }, { $0.startedAt = $1 }),

@@ -47,6 +47,12 @@ public enum Outcome: String, Sendable, CaseIterable, Comparable {
         isFinalAnswer && confirmed != false
     }
 
+    /// Whether an item whose record ends so is worth sending again (`report --failed`): it
+    /// failed, was skipped, or is a final answer that does not ``settles(confirmed:)`` its offer.
+    public func sendsAgain(confirmed: Bool?) -> Bool {
+        self == .failed || self == .skipped || isFinalAnswer && !settles(confirmed: confirmed)
+    }
+
     /// Whether a request was sent for it.
     public var wasSent: Bool {
         switch self {
