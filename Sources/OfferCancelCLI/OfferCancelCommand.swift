@@ -1,10 +1,6 @@
 import ArgumentParser
-import CSVSink
-import ExecSink
 import Foundation
-import NDJSONSink
 import OfferCancelKit
-import SummarySink
 
 /// The `offer-cancel` command: `cancel` (the default), `list`, `report` and `sinks`.
 ///
@@ -77,32 +73,6 @@ public struct OfferCancelCommand: AsyncParsableCommand {
             }
             Console().error(message(for: error))
             return 2
-        }
-    }
-}
-
-extension SinkRegistry {
-    /// The built-in schemes: csv, ndjson, summary, summary-json, exec.
-    public static var standard: SinkRegistry {
-        var registry = SinkRegistry()
-        CSVSink.register(in: &registry)
-        NDJSONSink.register(in: &registry)
-        SummarySink.register(in: &registry)
-        ExecSink.register(in: &registry)
-        return registry
-    }
-}
-
-/// `offer-cancel sinks`: the schemes this binary knows.
-struct SinksCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sinks", abstract: "List the sink schemes this binary knows.")
-
-    func run() throws {
-        let entries = OfferCancelCommand.registry.sorted
-        let width = entries.map { $0.scheme.count + ($0.targetUsage.isEmpty ? 0 : $0.targetUsage.count + 1) }.max() ?? 0
-        for entry in entries {
-            let spec = entry.targetUsage.isEmpty ? entry.scheme : "\(entry.scheme):\(entry.targetUsage)"
-            print(spec.padding(toLength: width + 2, withPad: " ", startingAt: 0) + entry.help)
         }
     }
 }

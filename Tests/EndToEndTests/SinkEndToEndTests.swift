@@ -73,8 +73,25 @@ extension EndToEnd {
         @Test func sinksListsEveryScheme() throws {
             let run = try CancelRun.run(["sinks"], environment: [:])
             #expect(run.status == 0)
-            let schemes = String(decoding: run.stdout, as: UTF8.self).split(separator: "\n").map { $0.prefix { $0 != ":" && $0 != " " } }
+            let lines = String(decoding: run.stdout, as: UTF8.self).split(separator: "\n")
+            let schemes = lines.filter { !$0.hasPrefix(" ") }.map { $0.prefix { $0 != ":" && $0 != " " } }
             #expect(schemes == ["csv", "exec", "ndjson", "summary", "summary-json"])
+            let options = lines.filter { $0.hasPrefix(" ") }.map { $0.trimmingCharacters(in: .whitespaces).prefix { $0 != "=" } }
+            #expect(options == ["--sink-option csv.columns", "--sink-option exec.include-offer", "--sink-option ndjson.include-offer"])
+        }
+
+        /// A sink option no sink declares is refused before anything is created or read: one
+        /// line, exit 2 (it was passed on unread, so a typo went unnoticed).
+        @Test func anUndeclaredSinkOptionIsRefused() throws {
+            let scratch = try Scratch()
+            let ids = try IDFile(count: 3)
+            let out = scratch.file("out.ndjson")
+            let run = try CancelRun.run(["--dry-run", "--sink", "ndjson:\(out)", "--sink-option", "ndjson.includeoffer=true", ids.path], environment: [:])
+            #expect(run.status == 2)
+            #expect(run.stderr == "offer-cancel: --sink-option ndjson.includeoffer=true: no sink takes ndjson.includeoffer; known: csv.columns, exec.include-offer, ndjson.include-offer (offer-cancel sinks lists them)\n")
+            #expect(!FileManager.default.fileExists(atPath: out), "nothing created")
+            let fine = try CancelRun.run(["--dry-run", "--sink", "ndjson:\(out)", "--sink-option", "ndjson.include-offer=true", ids.path], environment: [:])
+            #expect(fine.status == 0, "\(fine.stderr)")
         }
 
         @Test func defaultSinksAreNDJSONOnAPipeAndASummary() throws {

@@ -1,3 +1,4 @@
+import CSVSink
 import Foundation
 import NDJSONSink
 import OfferCancelKit
@@ -122,5 +123,35 @@ final class Messages: Sendable {
         NDJSONSink.register(in: &registry)
         #expect(throws: SinkSpecError.self) { try registry.makeSink(SinkSpec(scheme: "nope"), context: SinkContext()) }
         #expect(registry.sorted.map(\.scheme) == ["ndjson"])
+    }
+
+    /// A sink's options are declared in its registry entry and checked before any sink is
+    /// made: an undeclared key (a typo) or a value not of its kind is one clear error.
+    @Test(arguments: [
+        (["ndjson.include-offer": "true"], nil as String?),
+        (["ndjson.include-offer": "no", "csv.columns": "seq, offerId,outcome"], nil),
+        (["ndjson.include_offer": "true"], "no sink takes ndjson.include_offer; known: csv.columns, ndjson.include-offer"),
+        (["ndjson.include-offer": "maybe"], "expected true or false"),
+        (["csv.columns": " , "], "expected comma-separated names"),
+        (["sample.limit": "x"], "expected a whole number"),
+    ])
+    func sinkOptionsAreCheckedAgainstTheirDeclarations(options: [String: String], problem: String?) {
+        var registry = SinkRegistry()
+        NDJSONSink.register(in: &registry)
+        CSVSink.register(in: &registry)
+        registry.register("sample", help: "a sink with a number", options: [.init("sample.limit", .integer, help: "at most")]) { _, _ in
+            RecordingSink(recorder: Recorder())
+        }
+        do {
+            try registry.check(options)
+            #expect(problem == nil)
+        } catch {
+            #expect(problem.map { error.message.contains($0) } == true, "\(error.message)")
+        }
+        var context = SinkContext()
+        context.options = ["csv.columns": "seq, ,offerId", "ndjson.include-offer": "YES", "sample.limit": "7"]
+        #expect(context.list("csv.columns") == ["seq", "offerId"])
+        #expect(context.flag("ndjson.include-offer") && !context.flag("exec.include-offer"))
+        #expect(context.integer("sample.limit") == 7)
     }
 }

@@ -95,10 +95,14 @@ public struct CSVSink: OfferSink {
         row.append(UInt8(ascii: "\""))
     }
 
+    /// The option that picks and orders the columns (`--csv-columns`).
+    public static let columnsOption = "csv.columns"
+
     /// Adds the `csv` scheme.
     public static func register(in registry: inout SinkRegistry) {
-        registry.register("csv", targetUsage: "PATH|+PATH|-", help: "a spreadsheet: header row, RFC 4180 quoting (--csv-columns picks columns)") { spec, context in
-            try CSVSink(target: spec.target, columns: context.csvColumns, context: context)
+        registry.register("csv", targetUsage: "PATH|+PATH|-", help: "a spreadsheet: header row, RFC 4180 quoting (--csv-columns picks columns)",
+                          options: [.init(columnsOption, .list, help: "the columns, comma-separated, in order (--csv-columns)")]) { spec, context in
+            try CSVSink(target: spec.target, columns: context.list(columnsOption), context: context)
         }
     }
 }

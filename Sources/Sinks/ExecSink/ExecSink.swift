@@ -115,10 +115,14 @@ public struct ExecSink: OfferSink {
         if let reason = failure.reason { throw SinkWriteError("command \"\(command)\" \(reason)") }
     }
 
+    /// The option that puts the reply's offer object in each record (`--include-offer`).
+    public static let includeOfferOption = "exec.include-offer"
+
     /// Adds the `exec` scheme.
     public static func register(in registry: inout SinkRegistry) {
-        registry.register("exec", targetUsage: "COMMAND", help: "NDJSON records piped to /bin/sh -c COMMAND (e.g. exec:'jq -c .')") { spec, context in
-            try ExecSink(command: spec.target ?? "", includeOffer: context.includeOffer)
+        registry.register("exec", targetUsage: "COMMAND", help: "NDJSON records piped to /bin/sh -c COMMAND (e.g. exec:'jq -c .')",
+                          options: [.init(includeOfferOption, .flag, help: "records carry the reply's whole offer object (--include-offer)")]) { spec, context in
+            try ExecSink(command: spec.target ?? "", includeOffer: context.flag(includeOfferOption))
         }
     }
 }

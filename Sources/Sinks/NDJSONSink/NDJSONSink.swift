@@ -32,10 +32,14 @@ public struct NDJSONSink: OfferSink {
 
     public func close(_ summary: RunSummary) async throws {}
 
+    /// The option that puts the reply's offer object in each record (`--include-offer`).
+    public static let includeOfferOption = "ndjson.include-offer"
+
     /// Adds the `ndjson` scheme.
     public static func register(in registry: inout SinkRegistry) {
-        registry.register("ndjson", targetUsage: "PATH|+PATH|-", help: "one JSON object per record (default target: stdout; +PATH appends)") { spec, context in
-            try NDJSONSink(target: spec.target, includeOffer: context.includeOffer, context: context)
+        registry.register("ndjson", targetUsage: "PATH|+PATH|-", help: "one JSON object per record (default target: stdout; +PATH appends)",
+                          options: [.init(includeOfferOption, .flag, help: "records carry the reply's whole offer object (--include-offer)")]) { spec, context in
+            try NDJSONSink(target: spec.target, includeOffer: context.flag(includeOfferOption), context: context)
         }
     }
 }

@@ -75,9 +75,10 @@ public struct MarkdownReportSink: OfferSink {
 
     /// Adds the `markdown` scheme.
     public static func register(in registry: inout SinkRegistry) {
-        registry.register("markdown", targetUsage: "PATH", help: "a Markdown report: totals and the offers not cancelled") { spec, context in
+        registry.register("markdown", targetUsage: "PATH", help: "a Markdown report: totals and the offers not cancelled",
+                          options: [.init("markdown.limit", .integer, help: "offers listed at most (default 1000)")]) { spec, context in
             guard let path = spec.target, !path.isEmpty else { throw SinkSpecError("markdown needs a path: markdown:report.md") }
-            return try MarkdownReportSink(path: path, failureLimit: context.options["markdown.limit"].flatMap(Int.init) ?? 1000, context: context)
+            return try MarkdownReportSink(path: path, failureLimit: context.integer("markdown.limit") ?? 1000, context: context)
         }
     }
 }
