@@ -15,7 +15,8 @@
 # halved a third of the way in (POST /__mock/config), and a run with no limit at all
 # (adaptive defaults against --fixed-concurrency -c 64, same market). Then noise: random 429s
 # and 503s at 20 ms latency (a limit is not there; the defaults must not slow down); overload:
-# a market that answers 503 past K requests in flight (ideal K / latency); and noise on top of
+# a market that answers 503 past K requests in flight (ideal K / latency; beside it a client told K,
+# --fixed-concurrency -c K: what this machine can do); and noise on top of
 # the limit (2 % random 503s behind the same gateway).
 ids=${1:-20000}
 limit=${2:-300}
@@ -137,12 +138,13 @@ another_mock() {
 others=()
 trap 'kill $mock $open "${others[@]}" 2>/dev/null || true; cleanup' EXIT
 
-# side_by_side NAME BASE: the defaults and --fixed-concurrency against one market, one row each,
+# side_by_side NAME BASE [FLAGS...]: the defaults and --fixed-concurrency against one market (then
+# a run with each FLAGS: the overload's -c 32, a client told the capacity), one row each,
 # with the defaults' share of the fixed run's requests/s, the market's 429/503 counts and its
 # lock-outs.
 side_by_side() {
     local name=$1 url=$2 flags seconds fixed_rate="" rate stats
-    for flags in "--fixed-concurrency -c 64" ""; do
+    for flags in "--fixed-concurrency -c 64" "" "${@:3}"; do
         curl -s -X POST "$url/__mock/reset" > /dev/null
         start=$(date +%s.%N)
         # shellcheck disable=SC2086
@@ -174,7 +176,7 @@ if [[ " $sections " == *" noise "* ]]; then
 fi
 if [[ " $sections " == *" overload "* ]]; then
     another_mock --latency-ms 20 --capacity 32
-    side_by_side "503 past 32 in flight (ideal $((32 * 1000 / 20))/s)" "$other"
+    side_by_side "503 past 32 in flight (ideal $((32 * 1000 / 20))/s)" "$other" "--fixed-concurrency -c 32"
 fi
 if [[ " $sections " == *" noisy-limit "* ]]; then
     another_mock --rate-limit "$limit/s" --burst "$burst" --penalty "$penalty" --fault-503 0.02
