@@ -24,8 +24,6 @@ public struct SinkHub {
         self.report = report
     }
 
-    public var isEmpty: Bool { sinks.isEmpty }
-
     /// Whether a sink that keeps per-offer records is left.
     public var hasRecordKeeper: Bool { sinks.contains { $0.sink.keepsRecords } }
 
