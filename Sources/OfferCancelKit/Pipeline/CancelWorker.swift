@@ -36,14 +36,14 @@ struct CancelWorker: Sendable {
     let silence: SilenceProbe
 
     func process(_ item: InputItem, id: OfferID) async -> CancelRecord {
-        var item = ItemAttempts(CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .failed))
+        var attempts = ItemAttempts(CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .failed))
         sending: while true {
-            guard !control.isHalted, let permit = await governor.acquire(control, firstAttempt: item.sent == 0) else {
-                halted(&item.record)
+            guard !control.isHalted, let permit = await governor.acquire(control, firstAttempt: attempts.sent == 0) else {
+                halted(&attempts.record)
                 break
             }
-            item.waited += permit.waited
-            switch await attempt(id, permit: permit, &item) {
+            attempts.waited += permit.waited
+            switch await attempt(id, permit: permit, &attempts) {
             case .sendAgain:
                 continue
             case .done:
@@ -51,17 +51,17 @@ struct CancelWorker: Sendable {
             case .wait(let delay):
                 let started = ContinuousClock.now
                 let slept = await control.sleep(for: delay)
-                item.waited += .now - started
+                attempts.waited += .now - started
                 guard slept else {
-                    halted(&item.record)
+                    halted(&attempts.record)
                     break sending
                 }
             }
         }
-        if item.record.outcome == .failed, item.mayHaveApplied, !Task.isCancelled {
-            await checkWhetherApplied(id, record: &item.record)
+        if attempts.record.outcome == .failed, attempts.mayHaveApplied, !Task.isCancelled {
+            await checkWhetherApplied(id, record: &attempts.record)
         }
-        return item.finished()
+        return attempts.finished()
     }
 
     /// One item's attempts so far, and the record they are making.
@@ -103,9 +103,9 @@ struct CancelWorker: Sendable {
         case done
     }
 
-    /// Sends the cancel under `permit` and reads its reply into `item`.
-    private func attempt(_ id: OfferID, permit: Governor.Permit, _ item: inout ItemAttempts) async -> Next {
-        item.sent += 1
+    /// Sends the cancel under `permit` and reads its reply into `attempts`.
+    private func attempt(_ id: OfferID, permit: Governor.Permit, _ attempts: inout ItemAttempts) async -> Next {
+        attempts.sent += 1
         let sentAt = ContinuousClock.now
         let method = cancelMethod.current
         let reply = await client.send(.cancel(id), method: method)
@@ -114,47 +114,47 @@ struct CancelWorker: Sendable {
         if reply.cannotSend {
             governor.giveBack(permit)
         } else {
-            item.lastLatency = .now - sentAt
+            attempts.lastLatency = .now - sentAt
             retry = governor.release(permit, verdict.signal)
         }
         if Task.isCancelled {
-            item.record.attempts = item.sent
-            item.record.outcome = .failed
-            item.record.httpStatus = reply.status
-            item.record.errorMessage = "interrupted after the grace period with the request in flight: the cancel may or may not have been applied (--resume sends it again)"
+            attempts.record.attempts = attempts.sent
+            attempts.record.outcome = .failed
+            attempts.record.httpStatus = reply.status
+            attempts.record.errorMessage = "interrupted after the grace period with the request in flight: the cancel may or may not have been applied (--resume sends it again)"
             return .done
         }
         if reply.cannotSend {
             // Nothing was sent this time: skipped if nothing was sent at all, else failed.
             let message = reply.transportError ?? "no token"
             control.abort(message)
-            item.record.outcome = item.record.attempts == 0 ? .skipped : .failed
-            item.record.errorMessage = item.record.attempts == 0 ? "not sent: \(message)" : message
+            attempts.record.outcome = attempts.record.attempts == 0 ? .skipped : .failed
+            attempts.record.errorMessage = attempts.record.attempts == 0 ? "not sent: \(message)" : message
             return .done
         }
-        item.record.attempts = item.sent
-        item.record.httpStatus = reply.status
+        attempts.record.attempts = attempts.sent
+        attempts.record.httpStatus = reply.status
         if silence.observe(answered: reply.status != nil) {
             control.abort("no reply to \(silence.window) requests in a row (the last: \(reply.transportError ?? reply.bodyError ?? "no reply")): is \(client.baseURL) the API, and is it up? (--probe 0 turns this check off)")
         }
         switch reply.status {
-        case 401?: return await unauthorized(reply, verdict, &item)
-        case 405?: return refused(method, verdict, &item.record)
-        default: return settle(verdict, retry: retry, &item)
+        case 401?: return await unauthorized(reply, verdict, &attempts)
+        case 405?: return refused(method, verdict, &attempts.record)
+        default: return settle(verdict, retry: retry, &attempts)
         }
     }
 
     /// A 401: the token is refreshed and the item sent again, once; then the run stops.
-    private func unauthorized(_ reply: MarketClient.Reply, _ verdict: ReplyClassifier.Verdict, _ item: inout ItemAttempts) async -> Next {
-        if await client.tokens.canRefresh, !item.refreshedAfter401, let token = reply.token {
-            item.refreshedAfter401 = true
+    private func unauthorized(_ reply: MarketClient.Reply, _ verdict: ReplyClassifier.Verdict, _ attempts: inout ItemAttempts) async -> Next {
+        if await client.tokens.canRefresh, !attempts.refreshedAfter401, let token = reply.token {
+            attempts.refreshedAfter401 = true
             await client.tokens.invalidate(token)
             return .sendAgain
         }
-        item.record.outcome = .failed
-        item.record.errorCode = verdict.errorCode
-        item.record.traceCode = verdict.traceCode
-        item.record.errorMessage = "credentials rejected (HTTP 401)" + (verdict.errorMessage.map { ": \($0)" } ?? "")
+        attempts.record.outcome = .failed
+        attempts.record.errorCode = verdict.errorCode
+        attempts.record.traceCode = verdict.traceCode
+        attempts.record.errorMessage = "credentials rejected (HTTP 401)" + (verdict.errorMessage.map { ": \($0)" } ?? "")
         control.abort("credentials rejected: the API answered 401 Unauthorized")
         return .done
     }
@@ -178,25 +178,25 @@ struct CancelWorker: Sendable {
 
     /// Any other reply: its outcome if final, else a retry as the governor said — after its own
     /// backoff, or at once behind the run's pause — while attempts and the retry budget last.
-    private func settle(_ verdict: ReplyClassifier.Verdict, retry: Governor.Retry, _ item: inout ItemAttempts) -> Next {
-        item.record.errorCode = verdict.errorCode
-        item.record.errorMessage = verdict.errorMessage
-        item.record.traceCode = verdict.traceCode
-        item.mayHaveApplied = item.mayHaveApplied || verdict.mayHaveApplied
+    private func settle(_ verdict: ReplyClassifier.Verdict, retry: Governor.Retry, _ attempts: inout ItemAttempts) -> Next {
+        attempts.record.errorCode = verdict.errorCode
+        attempts.record.errorMessage = verdict.errorMessage
+        attempts.record.traceCode = verdict.traceCode
+        attempts.mayHaveApplied = attempts.mayHaveApplied || verdict.mayHaveApplied
         if let outcome = verdict.outcome {
-            item.record.outcome = outcome
-            if let offer = verdict.result { item.record.fill(from: offer) }
+            attempts.record.outcome = outcome
+            if let offer = verdict.result { attempts.record.fill(from: offer) }
             return .done
         }
-        // Up to twice --max-attempts of the server's pace are not counted against the item.
-        if !retry.countsAsAttempt, item.paced < 2 * settings.retry.maxAttempts { item.paced += 1 }
+        // Up to twice --max-attempts of the server's pace are not counted against the attempts.
+        if !retry.countsAsAttempt, attempts.paced < 2 * settings.retry.maxAttempts { attempts.paced += 1 }
         let reason = verdict.errorMessage ?? "no usable reply"
-        guard let delay = settings.retry.delay(after: item.counted, retryAfter: verdict.retryAfter, unit: .random(in: 0..<1)) else {
-            item.record.errorMessage = "gave up after \(item.sent) attempts: " + reason
+        guard let delay = settings.retry.delay(after: attempts.counted, retryAfter: verdict.retryAfter, unit: .random(in: 0..<1)) else {
+            attempts.record.errorMessage = "gave up after \(attempts.sent) attempts: " + reason
             return .done
         }
         guard governor.mayRetry(retry) else {
-            item.record.errorMessage = "retry budget exhausted after \(item.sent) attempts (the server keeps failing; retries would only add load): " + reason
+            attempts.record.errorMessage = "retry budget exhausted after \(attempts.sent) attempts (the server keeps failing; retries would only add load): " + reason
             return .done
         }
         return retry == .afterPause ? .sendAgain : .wait(delay)
