@@ -43,6 +43,7 @@ public enum SummaryJSON {
 
     private static func flow(_ flow: FlowStatistics) -> JSONValue {
         .object([
+            ("replies", .integer(Int64(flow.replies))),
             ("throttled", .integer(Int64(flow.throttled))),
             ("overloaded", .integer(Int64(flow.overloaded))),
             ("episodes", .integer(Int64(flow.episodes))),

@@ -33,7 +33,7 @@ public enum SummaryText {
         }
         if let latency = stats.latencyMs { lines.append("  latency ms " + percentiles(latency)) }
         if let method = summary.cancelMethod { lines.append("  method     " + method) }
-        if let flow = summary.flow { lines.append("  flow       " + flowLine(flow, requests: stats.requests)) }
+        if let flow = summary.flow { lines.append("  flow       " + flowLine(flow)) }
         if stats.confirmed + stats.unconfirmed > 0 {
             var line = "  confirmed  \(stats.confirmed) seen CLOSED"
             if stats.unconfirmed > 0 { line += ", " + paint("31", "\(stats.unconfirmed) not confirmed in time") }
@@ -53,10 +53,10 @@ public enum SummaryText {
         { code, text in color ? text.split(separator: "\n", omittingEmptySubsequences: false).map { "\u{1B}[\(code)m\($0)\u{1B}[0m" }.joined(separator: "\n") : text }
     }
 
-    /// 429s, throttling episodes apart from isolated 429/503s, what the run learned, and what
-    /// it refused.
-    static func flowLine(_ flow: FlowStatistics, requests: Int) -> String {
-        var parts = ["429 ×\(flow.throttled)" + (requests > 0 ? " (\(format(100 * Double(flow.throttled) / Double(requests), digits: 1)) %)" : "")]
+    /// 429s (a share of every reply flow control saw, confirmation polls included), throttling
+    /// episodes apart from isolated 429/503s, what the run learned, and what it refused.
+    static func flowLine(_ flow: FlowStatistics) -> String {
+        var parts = ["429 ×\(flow.throttled)" + (flow.replies > 0 ? " (\(format(100 * Double(flow.throttled) / Double(flow.replies), digits: 1)) %)" : "")]
         if flow.overloaded > 0 { parts.append("503 ×\(flow.overloaded)") }
         parts.append("\(flow.episodes) throttling episodes (\(flow.pauses) run-wide pauses, \(format(flow.paused.seconds, digits: 1)) s)")
         if flow.isolated > 0 { parts.append("\(flow.isolated) isolated 429/503 retried alone") }

@@ -78,6 +78,7 @@ extension EndToEnd {
             #expect(run.status == 0)
             let summary = try JSONValue.parse(String(contentsOfFile: summaryPath, encoding: .utf8))
             #expect((summary["flow"]?["throttled"]?.integer ?? -1) == gateway.rejected, "the summary counts the gateway's 429s")
+            #expect((summary["flow"]?["replies"]?.integer ?? -1) == gateway.accepted + gateway.rejected, "and every reply, the share's whole")
             #expect((summary["flow"]?["perSecond"]?.count ?? 0) >= 5, "a per-second series")
         }
 

@@ -107,6 +107,7 @@ import TestSupport
         #expect(governor.decide(now: at(2)) == .sleep(until: at(1001)), "the cancels pause for the Retry-After")
         governor.observe(.healthy(latency: .milliseconds(5)), sentAt: at(1001), now: at(1006))
         #expect(governor.statistics.concurrencyLimit == 4, "a poll's healthy reply grows no limit: it held no slot of it")
+        #expect(governor.statistics.replies == polls + 1, "the flow line's share counts polls in its whole too")
     }
 
     /// A server that answers 503 without `Retry-After` past `capacity` requests in flight, 20 ms

@@ -13,6 +13,9 @@ public struct FlowStatistics: Sendable {
         public var concurrencyLimit = 0
     }
 
+    /// Every reply flow control learned from: cancels, the checks after an ambiguous failure,
+    /// confirmation polls.
+    public var replies = 0
     /// Replies 429 and 503.
     public var throttled = 0
     public var overloaded = 0
@@ -64,6 +67,7 @@ public struct FlowStatistics: Sendable {
 
     mutating func received(_ signal: FlowSignal, now: ContinuousClock.Instant) {
         let index = second(now)
+        replies += 1
         switch signal {
         case .healthy: series[index].ok += 1
         case .throttled:
