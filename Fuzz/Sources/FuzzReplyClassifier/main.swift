@@ -24,10 +24,10 @@ public func fuzzReplyClassifier(_ start: UnsafeRawPointer, _ count: Int) -> CInt
     checkDecision(verdict, reply: reply)
     var record = CancelRecord(seq: 1, source: "fuzz", line: 1, offerId: "x", outcome: verdict.outcome ?? .failed)
     if let offer = verdict.result { record.fill(from: offer) }
-    // The record's NDJSON bytes, written without jansson, are always JSON jansson reads back.
-    var line = JSONWriteBuffer(realPrecision: 15)
-    record.appendJSON(to: &line, includeOffer: true)
-    if (try? JSONValue.parse(line.bytes)) == nil { fatalError("a record is not JSON: \(String(decoding: line.bytes, as: UTF8.self))") }
+    // The record's NDJSON line, written without jansson, is always JSON jansson reads back.
+    var lines = CancelRecord.LineWriter(includeOffer: true)
+    let line = lines.line(record)
+    if (try? JSONValue.parse(line)) == nil { fatalError("a record is not JSON: \(String(decoding: line, as: UTF8.self))") }
     return 0
 }
 

@@ -143,14 +143,8 @@ public final class MarketClient: Sendable {
     public func send(_ route: Route, method: HTTPMethod = .GET) async -> Reply {
         var reply = Reply()
         do {
-            let token: Secret
-            if let staticToken { token = staticToken } else { token = try await tokens.token() }
+            let (request, token) = try await authorizedRequest(route.path, method: method)
             reply.token = token
-            var request = HTTPClientRequest(url: baseURL + route.path)
-            request.method = method
-            request.headers.add(name: "User-Agent", value: Self.userAgent)
-            request.headers.add(name: "Accept", value: "application/json")
-            if !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token.value)") }
             let response = try await http.execute(request, deadline: .now() + .nanoseconds(timeout.nanoseconds))
             reply.status = Int(response.status.code)
             reply.retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
@@ -160,22 +154,39 @@ public final class MarketClient: Sendable {
             } catch {
                 reply.bodyError = bytes.readableBytes == 0 ? "empty reply body" : "reply is not valid JSON (\(error))"
             }
-        } catch let rejected as CredentialsRejected {
-            reply.cannotSend = true
-            reply.transportError = rejected.description
-        } catch let unavailable as TokenUnavailable {
-            reply.cannotSend = true
-            reply.transportError = unavailable.description
-        } catch let error where TLSRefusal(error) != nil {
-            reply.cannotSend = true
-            reply.transportError = TLSRefusal(error)?.description
         } catch is NIOTooManyBytesError {
             reply.bodyError = "reply body larger than \(Self.maxBodyBytes) bytes"
         } catch {
-            reply.transportError = Self.describe(error, hiding: reply.token)
-            reply.timedOut = (error as? HTTPClientError).map { $0 == .readTimeout || $0 == .deadlineExceeded } ?? false
+            if let reason = Self.cannotSendReason(error) {
+                reply.cannotSend = true
+                reply.transportError = reason
+            } else {
+                reply.transportError = Self.describe(error, hiding: reply.token)
+                reply.timedOut = (error as? HTTPClientError).map { $0 == .readTimeout || $0 == .deadlineExceeded } ?? false
+            }
         }
         return reply
+    }
+
+    /// A request for `path` by `method` with the headers every request of the tool carries,
+    /// the run's token among them; and that token, to invalidate after a 401.
+    func authorizedRequest(_ path: String, method: HTTPMethod = .GET) async throws -> (HTTPClientRequest, Secret) {
+        let token: Secret
+        if let staticToken { token = staticToken } else { token = try await tokens.token() }
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "User-Agent", value: Self.userAgent)
+        request.headers.add(name: "Accept", value: "application/json")
+        if !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token.value)") }
+        return (request, token)
+    }
+
+    /// Why no request can be sent at all after `error` — credentials refused or unreachable,
+    /// a certificate not trusted — or `nil` when another request may fare better.
+    static func cannotSendReason(_ error: any Error) -> String? {
+        if let rejected = error as? CredentialsRejected { return rejected.description }
+        if let unavailable = error as? TokenUnavailable { return unavailable.description }
+        return TLSRefusal(error)?.description
     }
 
     /// The body of `response`, at most ``maxBodyBytes``; `nil` when it stalled past the timeout

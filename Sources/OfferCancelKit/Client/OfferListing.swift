@@ -109,12 +109,8 @@ extension MarketClient {
             var splitter = JSONArraySplitter(captureKey: "pagination")
             var retryAfter: Duration?
             do {
-                let token = try await tokens.token()
                 let items = walk.queryItems.map { "&\($0.0)=\($0.1)" }.joined()
-                var request = HTTPClientRequest(url: baseURL + query.pathAndQuery + items)
-                request.headers.add(name: "User-Agent", value: Self.userAgent)
-                request.headers.add(name: "Accept", value: "application/json")
-                if !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token.value)") }
+                let (request, _) = try await authorizedRequest(query.pathAndQuery + items)
                 // A long list streams for a long time: only the idle read timeout (--timeout) applies.
                 let response = try await http.execute(request, deadline: .now() + .hours(24))
                 let status = Int(response.status.code)
@@ -142,10 +138,7 @@ extension MarketClient {
             } catch let consumer as ConsumerError {
                 throw consumer.error
             } catch {
-                if let refusal = TLSRefusal(error) { throw OfferListError(listed: walk.listed, reason: refusal.description, cannotList: true) }
-                if error is CredentialsRejected || error is TokenUnavailable {
-                    throw OfferListError(listed: walk.listed, reason: "\(error)", cannotList: true)
-                }
+                if let reason = Self.cannotSendReason(error) { throw OfferListError(listed: walk.listed, reason: reason, cannotList: true) }
                 let reason = (page > 1 ? "page \(page): " : "") + ((error as? Retry)?.reason ?? (error as? JSONError)?.text ?? Self.describe(error))
                 // Only a page not yet begun is asked for again; a broken document is not retried.
                 guard splitter.count == 0, walk.listed == listedBefore, !(error is JSONError),

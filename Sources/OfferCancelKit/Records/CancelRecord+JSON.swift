@@ -29,3 +29,27 @@ extension CancelRecord {
         Array(((index == 0 ? "{" : ",") + "\"\(name)\":").utf8)
     }
 }
+
+extension CancelRecord {
+    /// Records as NDJSON lines, the one way a record becomes a line (the `ndjson` and `exec`
+    /// sinks, the reply fuzzer): ``appendJSON(to:includeOffer:)`` and a newline, reals to 15
+    /// significant digits (a latency of 19.011 ms writes as `19.011`, not
+    /// `19.010999999999999`), into one buffer reused from line to line.
+    public struct LineWriter: Sendable {
+        /// Whether each line carries the reply's `offer` object (`--include-offer`).
+        public let includeOffer: Bool
+        private var buffer = JSONWriteBuffer(realPrecision: 15)
+
+        public init(includeOffer: Bool = false) {
+            self.includeOffer = includeOffer
+        }
+
+        /// The line of `record`, its newline included.
+        public mutating func line(_ record: CancelRecord) -> [UInt8] {
+            buffer.removeAll()
+            record.appendJSON(to: &buffer, includeOffer: includeOffer)
+            buffer.append(0x0A)
+            return buffer.bytes
+        }
+    }
+}

@@ -17,8 +17,7 @@ import SystemPackage
 /// and is dropped; if it was the last record-keeping sink, the run stops sending.
 public struct ExecSink: OfferSink {
     public let command: String
-    private let includeOffer: Bool
-    private var buffer = JSONWriteBuffer(realPrecision: 15)
+    private var records: CancelRecord.LineWriter
     private let lines = AsyncChannel<[UInt8]>()
     private let failure = ChildFailure()
     private var child: Task<Int32?, Never>?
@@ -31,7 +30,7 @@ public struct ExecSink: OfferSink {
             throw SinkSpecError("exec:'\(command)': \(missing): command not found")
         }
         self.command = command
-        self.includeOffer = includeOffer
+        records = CancelRecord.LineWriter(includeOffer: includeOffer)
     }
 
     /// Every line is a record, handed to the command.
@@ -102,10 +101,7 @@ public struct ExecSink: OfferSink {
 
     public mutating func write(_ record: CancelRecord) async throws {
         if let reason = failure.reason { throw SinkWriteError("command \"\(command)\" \(reason)") }
-        buffer.removeAll()
-        record.appendJSON(to: &buffer, includeOffer: includeOffer)
-        buffer.append(0x0A)
-        await lines.send(buffer.bytes)
+        await lines.send(records.line(record))
         if let reason = failure.reason { throw SinkWriteError("command \"\(command)\" \(reason)") }
     }
 

@@ -9,13 +9,12 @@ import OfferCancelKit
 /// Each line reaches the kernel before `write` returns. `+PATH` appends.
 public struct NDJSONSink: OfferSink {
     private let output: SinkOutput
-    private let includeOffer: Bool
-    private var buffer = JSONWriteBuffer(realPrecision: 15)
+    private var lines: CancelRecord.LineWriter
 
     /// Claims `target` in `context`; the file is made by `open`.
     public init(target: String?, includeOffer: Bool, context: SinkContext = SinkContext()) throws {
         output = try SinkOutput(target: target, scheme: "ndjson", context: context)
-        self.includeOffer = includeOffer
+        lines = CancelRecord.LineWriter(includeOffer: includeOffer)
     }
 
     /// Every line is a record (the log `--resume` reads).
@@ -24,10 +23,7 @@ public struct NDJSONSink: OfferSink {
     public func open(_ run: RunInfo) async throws { try output.open() }
 
     public mutating func write(_ record: CancelRecord) async throws {
-        buffer.removeAll()
-        record.appendJSON(to: &buffer, includeOffer: includeOffer)
-        buffer.append(0x0A)
-        try await output.write(buffer.bytes)
+        try await output.write(lines.line(record))
     }
 
     public func close(_ summary: RunSummary) async throws {}
