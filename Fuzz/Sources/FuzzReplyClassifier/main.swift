@@ -33,7 +33,9 @@ public func fuzzReplyClassifier(_ start: UnsafeRawPointer, _ count: Int) -> CInt
 
 /// The rest of the decision on one reply: the governor's reading of its signal, the retry's
 /// permission and wait. What must hold whatever the bytes:
-/// - a reply is either final or retryable, and only a retryable one may have been applied;
+/// - a reply is either final or retryable, and only a retryable one may have been applied
+///   (these replies all arrived whole; a status whose body broke off, a transport error with
+///   a status, may be final and applied both, and is sent to the offer check);
 /// - only 429 is throttled and only 503 overloaded, and a cancelled outcome is a healthy reply;
 /// - the governor exempts from the budget only what was throttled or overloaded;
 /// - a retry's wait is never negative and never past `Retry-After`'s cap.

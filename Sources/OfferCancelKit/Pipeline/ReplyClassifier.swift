@@ -25,7 +25,7 @@ public enum ReplyClassifier {
         /// What the reply says about the server's load: the governor's input.
         public var signal: FlowSignal
         /// Whether the cancel may have been applied though this reply does not say so: no reply,
-        /// a broken 200, a 5xx.
+        /// one broken off, a broken 200, a 5xx.
         public var mayHaveApplied: Bool
         /// The wait the server asked for before the next try, as `Retry-After` said.
         public var retryAfter: Duration?
