@@ -21,7 +21,7 @@ let benchmarks: @Sendable () -> Void = {
             let body = try bytes.withUnsafeBytes { (raw) throws(JSONError) in try JSONValue.parse(raw) }
             var record = Fixture.blankRecord
             let verdict = ReplyClassifier.classify(MarketClient.Reply(status: 200, body: body))
-            if let offer = verdict.offer { record.fill(from: offer) }
+            if let offer = verdict.result { record.fill(from: offer) }
             blackHole(record)
         }
     }
