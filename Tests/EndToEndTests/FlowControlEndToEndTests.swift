@@ -88,23 +88,25 @@ extension EndToEnd {
         /// never passed 310/s here). Asserted from the gateway's own per-second counts, after
         /// the change: some second accepted half again the old limit. How soon is
         /// `GatewaySimulationTests`' question, in synthetic time. Under a sanitizer the client
-        /// may not send 450 a second at all: every offer cancelled, no lock-out, that is all.
+        /// may not send 450 a second at all: 2,000 offers (27 s of the whole machine at 6,000),
+        /// every one cancelled, no lock-out, that is all.
         @Test func theLimitDoubledMidRunIsFound() async throws {
+            let count = Sanitizer.isActive ? 2_000 : 6_000
             let market = try MockProcess(["--rate-limit", "300/s", "--burst", "50", "--penalty", "10"])
-            let ids = try IDFile(count: 6_000)
+            let ids = try IDFile(count: count)
             let live = try LiveRun(["--base-url", market.baseURL, "-q", "--sink", "ndjson:-", ids.path])
-            #expect(live.wait(upTo: 120) { live.stdoutLines.count >= 1_500 }, "\(live.stderr)")
+            #expect(live.wait(upTo: 120) { live.stdoutLines.count >= count / 4 }, "\(live.stderr)")
             let changedAt = try await market.stats()["gateway"]?["perSecond"]?.count ?? 0
             let change = try shell("curl -s -X POST -d '{\"rateLimit\": 600}' \(market.baseURL)/__mock/config > /dev/null")
             #expect(change.status == 0)
             #expect(live.waitForExit(upTo: 120) != nil, "the run ended")
-            #expect(live.stdoutLines.count == 6_000)
+            #expect(live.stdoutLines.count == count)
             #expect(live.status == 0)
             let stats = try await market.stats()
             let gateway = Gateway(stats)
             #expect(stats["gateway"]?["rateLimit"]?.number == 600, "the change reached the gateway during the run")
             #expect(gateway.lockOuts == 0)
-            #expect(gateway.cancelled == 6_000)
+            #expect(gateway.cancelled == Int64(count))
             #expect(gateway.rejectedShare < Self.rejectedShareBound, "\(gateway.rejected) 429s")
             let perSecond = (stats["gateway"]?["perSecond"]?.elements ?? []).map { $0["accepted"]?.integer ?? 0 }
             // The second of the change (`changedAt - 1`, under way when it came) belongs to neither.

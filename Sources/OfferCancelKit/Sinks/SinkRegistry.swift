@@ -58,6 +58,7 @@ public struct SinkContext: Sendable {
     public func integer(_ key: String) -> Int? {
         options[key].flatMap { Int($0) }
     }
+
     /// The run's files by identity; ``SinkOutput`` claims each sink's target here so that no
     /// two users share a file. Shared by every copy of the context.
     public var targets = SinkTargets()
