@@ -210,13 +210,16 @@ struct CancelWorker: Sendable {
         for attempt in 1...settings.retry.maxAttempts {
             guard let permit = await governor.acquire(control, firstAttempt: attempt == 1) else { return }
             let sentAt = ContinuousClock.now
-            let verdict = ReplyClassifier.classify(await client.send(.offer(id)), latency: .now - sentAt)
+            let reply = await client.send(.offer(id))
+            let verdict = ReplyClassifier.classify(reply, latency: .now - sentAt)
             let retry = governor.release(permit, verdict.signal)
             if verdict.outcome == .cancelled, let result = verdict.result {
                 offer = result
                 break
             }
-            guard verdict.isRetryable, let delay = settings.retry.delay(after: attempt, retryAfter: verdict.retryAfter, unit: .random(in: 0..<1)),
+            // A 200 without the offer (`"success": false`) says nothing of it: ask again. Only
+            // another final answer (a 4xx) ends the check.
+            guard verdict.isRetryable || reply.status == 200, let delay = settings.retry.delay(after: attempt, retryAfter: verdict.retryAfter, unit: .random(in: 0..<1)),
                   governor.mayRetry(retry), await control.sleep(for: retry == .afterPause ? .zero : delay) else { return }
         }
         guard let offer, let status = OfferFields.status(offer)?.string, status == "CLOSED" || status == "CLOSING_OFFER" else { return }
