@@ -12,7 +12,8 @@ import NIOConcurrencyHelpers
 /// - Requests in flight are capped by an adaptive `ConcurrencyLimit` (`-c` is its maximum);
 ///   a 503 without `Retry-After` is a capacity met: the limit goes just under the most
 ///   requests in flight the server answered well, and nobody pauses unless a quarter of the
-///   window was refused.
+///   window was refused. Past a capacity already met, one such 503 is that capacity again:
+///   the limit goes back to it at once, without waiting for a share.
 /// - After a 429 episode the run paces to an `AdaptiveRate` (`--rate` is a hard ceiling).
 /// - Retries are paid from a `RetryBudget`, except those of a congestion episode, which wait
 ///   out the pause and the pace, which already bound the load they add.
@@ -281,7 +282,9 @@ public final class Governor: Sendable {
         // The echo of an episode (replies to requests sent before it) is evidence already acted on.
         // In the rate's slow start the run probes just above a limit it has met: a 429 there
         // is that limit, not noise, and waiting for a share would only overshoot further.
-        let congested = newEpisode && (state.detector.observe(throttled: throttled, now: now) || rateLimited && state.rate.inSlowStart)
+        // A 503 past the capacity met before is that capacity again, not noise.
+        let congested = newEpisode && (state.detector.observe(throttled: throttled, now: now) || rateLimited && state.rate.inSlowStart
+            || signal == .overloaded(retryAfter: nil) && state.limit.meetsCapacityAgain(atInFlight: permit.inFlight))
         switch signal {
         case .healthy:
             state.rate.accepted(now: now)
