@@ -6,8 +6,8 @@
 #
 #   Benchmarks/run.sh [IDS] [CONCURRENCY] [MEMORY_IDS]     (defaults: 50000 64 1000000)
 #
-# Needs: wrk, hey, curl, jq, python3 with aiohttp, /usr/bin/time (Debian: wrk hey curl jq time;
-# pip: aiohttp). Each tool cancels fresh READY offers: the market is reset between runs.
+# Needs: wrk, hey, curl, jq, python3 with aiohttp, go, /usr/bin/time (Debian: wrk hey curl jq time
+# golang-go; pip: aiohttp). Each tool cancels fresh READY offers: the market is reset between runs.
 # WRK_SECONDS sets how long wrk runs (default 10; CI's smoke run uses 2).
 ids=${1:-50000}
 concurrency=${2:-64}
@@ -102,6 +102,17 @@ if python3 -c "import aiohttp" 2>/dev/null; then
     timed "$work/py.out" python3 Benchmarks/peers/aiohttp_cancel.py "$base" "$work/ids.txt" "$concurrency" "$work/py.ndjson"
     add_row "python aiohttp, $concurrency in flight, one NDJSON line each" "$ids" "$(per_second "$ids" "$seconds")" \
         "$(micros_each "$cpu_seconds" "$ids")" "$((rss_kib / 1024)) MiB" "$(sed -n 's/.*statuses //p' "$work/py.out")"
+fi
+
+# Go: net/http with a pool of CONCURRENCY connections, as many goroutines, encoding/json into
+# the fields a record needs, one NDJSON line each through one buffered writer.
+if command -v go >/dev/null; then
+    (cd Benchmarks/peers/go-cancel && GOCACHE=${GOCACHE:-$work/go-cache} go build -o "$work/go-cancel" .)
+    reset
+    timed "$work/go.out" "$work/go-cancel" "$base" "$work/ids.txt" "$concurrency" "$work/go.ndjson"
+    grep -q "statuses 200 ×$ids\$" "$work/go.out" || { echo "the Go peer did not get a 200 for every ID: $(cat "$work/go.out")" >&2; exit 1; }
+    add_row "Go net/http + encoding/json, $concurrency goroutines, one NDJSON line each" "$ids" "$(per_second "$ids" "$seconds")" \
+        "$(micros_each "$cpu_seconds" "$ids")" "$((rss_kib / 1024)) MiB" "$(sed -n 's/.*statuses //p' "$work/go.out")"
 fi
 
 # xargs -P with curl: a process per ID, so a tenth of the IDs (at most 5,000).

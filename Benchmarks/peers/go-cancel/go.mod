@@ -1,0 +1,3 @@
+module go-cancel
+
+go 1.19
