@@ -27,11 +27,13 @@ start_mock() {
 }
 reset() { curl -s -X POST "$base/__mock/reset" >/dev/null; }
 
-# timed FILE COMMAND…: runs COMMAND under /usr/bin/time; sets seconds, rss_kib, cpu_seconds.
+# timed FILE COMMAND…: runs COMMAND under /usr/bin/time; sets seconds, rss_kib, cpu_seconds
+# and status (COMMAND's exit status).
 timed() {
     local out=$1
     shift
-    /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" > "$out" 2>&1 || true
+    status=0
+    /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" > "$out" 2>&1 || status=$?
     read -r seconds rss_kib user sys < <(tail -1 "$work/time")
     cpu_seconds=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
 }
@@ -48,10 +50,14 @@ add_row() { names+=("$1"); requests+=("$2"); rates+=("$3"); cpus+=("$4"); rsss+=
 
 # offer_cancel ARGS…: offer-cancel against $base with three sinks (every record as NDJSON and
 # as CSV, and the summary-json); sets oc_requests, oc_rate, oc_cpu, oc_rss and oc_replies.
+# Each run writes new files: offer-cancel refuses to overwrite a record log, and a row must never
+# quote the summary of the run before it.
 offer_cancel() {
+    rm -f "$work/records.ndjson" "$work/records.csv" "$work/summary.json"
     ARKANE_TOKEN=mock-token timed "$work/oc.out" "$bin/offer-cancel" --base-url "$base" -c "$concurrency" -q \
         --sink "ndjson:$work/records.ndjson" --sink "csv:$work/records.csv" --sink "summary-json:$work/summary.json" \
         "$@" "$work/ids.txt" < /dev/null
+    [ "$status" = 0 ] || { echo "offer-cancel $* exited $status: $(tail -3 "$work/oc.out")" >&2; exit 1; }
     oc_requests=$(jq .requests "$work/summary.json")
     oc_rate=$(per_second "$oc_requests" "$seconds")
     oc_cpu=$(micros_each "$cpu_seconds" "$oc_requests")
@@ -145,6 +151,7 @@ echo "|---|---:|---:|---:|"
 reset
 ARKANE_TOKEN=mock-token timed "$work/oc-slow.out" "$bin/offer-cancel" --base-url "$base" -c "$concurrency" -q \
     --sink "ndjson:$work/slow.ndjson" --sink "summary-json:$work/slow.json" "$work/latency-ids.txt" < /dev/null
+[ "$status" = 0 ] || { echo "offer-cancel at 50 ms exited $status: $(tail -3 "$work/oc-slow.out")" >&2; exit 1; }
 slow_requests=$(jq .requests "$work/slow.json")
 printf '| offer-cancel -c %s | %s | %s | %s µs |\n' "$concurrency" "$(per_second "$slow_requests" "$seconds")" \
     "$(awk -v n="$slow_requests" -v s="$seconds" -v i="$ideal" 'BEGIN { printf "%.2f", n / s / i }')" "$(micros_each "$cpu_seconds" "$slow_requests")"
@@ -166,6 +173,8 @@ echo "| run | peak RSS | time | records |"
 echo "|---|---:|---:|---:|"
 for run in "$memory_ids:memory-ids:" "$memory_ids:memory-ids:--no-dedupe" "$small_ids:memory-small:--no-dedupe"; do
     IFS=: read -r count file flag <<< "$run"
+    rm -f "$work/memory.json"
     timed "$work/memory.out" "$bin/offer-cancel" --dry-run -q $flag --sink "summary-json:$work/memory.json" "$work/$file.txt"
+    [ "$status" = 0 ] || { echo "offer-cancel --dry-run $flag exited $status: $(tail -3 "$work/memory.out")" >&2; exit 1; }
     printf '| %s IDs, %s | %s MiB | %s s | %s |\n' "$count" "${flag:-dedupe on}" "$((rss_kib / 1024))" "$seconds" "$(jq .total "$work/memory.json")"
 done
