@@ -294,7 +294,7 @@ import TestSupport
         let control = RunControl()
         let first = try #require(await governor.acquire(control), "the first slot is now")
         async let second = governor.acquire(control)
-        for _ in 0..<500 where governor.statistics.pacing == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<6_000 where governor.statistics.pacing == 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(governor.statistics.pacing == 1, "the second waits a day for its slot")
         #expect(governor.statistics.inFlight == 1, "only the first was sent")
         governor.release(first, .healthy(latency: .milliseconds(1)))
