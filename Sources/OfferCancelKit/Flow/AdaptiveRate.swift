@@ -3,15 +3,15 @@ import Foundation
 /// The request rate the server accepts, learned from its 429s, since nobody published it.
 ///
 /// Unpaced until the first 429 episode (the governor's `CongestionDetector` decides what is
-/// one). Then the rate starts at what the server accepted in the last second and doubles
-/// every half second (a slow start, as TCP's) until the next episode, which brackets the
-/// limit: the rate becomes 90 % of the lower of the rate sent and the rate the server
-/// accepted at the end of the time since the last pause (after the burst a gateway's bucket
-/// saved during the pause). After that every episode takes it to 95 % of that lower rate, and the rate
-/// grows back as TCP CUBIC's window does around its last loss: quickly at first, flat near the
-/// limit the last episode showed (the rate sent, or the rate accepted if lower), then faster
-/// and faster past it — so 429s come seldom at a steady limit, and a limit that doubled is
-/// reached within about eight seconds. `ceiling` (`--rate`) is never exceeded.
+/// one). Then the rate starts at what the server accepted in the last second and doubles every
+/// half second (a slow start, as TCP's) until the next episode, which brackets the limit: the
+/// rate becomes 90 % of the lower of the rate sent and the rate the server accepted at the end
+/// of the time since the last pause (after the burst a gateway's bucket saved during the
+/// pause). After that every episode takes it to 95 % of that lower rate, and the rate grows
+/// back as TCP CUBIC's window does around its last loss: quickly at first, flat near the limit
+/// the last episode showed (the rate sent, or the rate accepted if lower), then faster and
+/// faster past it — so 429s come seldom at a steady limit, and a limit that doubled is reached
+/// within about eight seconds. `ceiling` (`--rate`) is never exceeded.
 struct AdaptiveRate: Sendable {
     let ceiling: Double?
     /// The learned rate, requests per second; `nil` until the first 429.
@@ -92,7 +92,7 @@ struct AdaptiveRate: Sendable {
             }
             slowStart = false
         } else {
-            // The first 429 of the run: the server accepted `count` in (at most) the last second.
+            // The first 429 of the run: what the server accepted in (at most) the last second.
             let spanned = min(Self.ringSize, Int((span / Self.bucket.seconds).rounded(.up)))
             learned = Double((0..<spanned).reduce(0) { $0 + buckets[ring(back: $1)] })
             slowStart = true
@@ -116,7 +116,10 @@ struct AdaptiveRate: Sendable {
     }
 
     /// The ring's index `back` buckets before the current one.
-    private func ring(back: Int) -> Int { Int((bucketIndex - Int64(back)) % Int64(Self.ringSize) + Int64(Self.ringSize)) % Self.ringSize }
+    private func ring(back: Int) -> Int {
+        let size = Int64(Self.ringSize)
+        return Int(((bucketIndex - Int64(back)) % size + size) % size)
+    }
 
     private mutating func advance(to now: ContinuousClock.Instant) {
         let index = (now - started).nanoseconds / Self.bucket.nanoseconds
