@@ -25,8 +25,9 @@ import Darwin
 ///   threads. Regular files are written in place.
 /// - **Whole lines.** Every ``write(_:)`` hands all its bytes to the kernel before it
 ///   returns; when a write to a file fails half-way (a full disk), the file is cut back to
-///   where the write began, so a later reader never sees half a record. Appending to a file
-///   whose last line is torn first ends that line.
+///   where the write began, so a later reader never sees half a record. Only a `kill -9`
+///   can tear the line being written (Linux stops a write at a page boundary once a fatal
+///   signal is pending); appending to a file whose last line is torn first ends that line.
 /// - ``replaceWhole(with:)`` writes a whole-file output (a summary, a report) through a
 ///   temporary sibling and a rename, so readers see the old file or the new one.
 public final class SinkOutput {
