@@ -126,7 +126,8 @@ extension EndToEnd {
             #expect(last.status == 0, "\(last.stderr)")
 
             let (all, unreadable) = try readableRecords(log)
-            #expect(unreadable == torn, "the only unreadable lines are those a kill cut short: \(unreadable) unreadable, \(torn) torn")
+            // At most: a write cut just before its line end leaves a whole record, ended on resume.
+            #expect(unreadable <= torn, "the only unreadable lines are those a kill cut short: \(unreadable) unreadable, \(torn) torn")
             var settled: [String: Int] = [:]
             for record in all where ["cancelled", "already_closed"].contains(record["outcome"]?.string ?? "") {
                 settled[record["offerId"]?.string ?? "?", default: 0] += 1
