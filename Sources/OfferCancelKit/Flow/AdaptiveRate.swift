@@ -72,7 +72,7 @@ struct AdaptiveRate: Sendable {
 
     mutating func accepted(now: ContinuousClock.Instant) {
         advance(to: now)
-        buckets[ring(back: 0)] += 1
+        buckets[ring(bucketIndex)] += 1
     }
 
     /// A new 429 episode; `since` is when sending resumed after the last pause, `resumingAt`
@@ -94,7 +94,7 @@ struct AdaptiveRate: Sendable {
         } else {
             // The first 429 of the run: what the server accepted in (at most) the last second.
             let spanned = min(Self.ringSize, Int((span / Self.bucket.seconds).rounded(.up)))
-            learned = Double((0..<spanned).reduce(0) { $0 + buckets[ring(back: $1)] })
+            learned = Double(acceptedCount(back: 0..<spanned))
             slowStart = true
         }
         learned = max(1, min(learned ?? 1, ceiling ?? .infinity))
@@ -111,14 +111,18 @@ struct AdaptiveRate: Sendable {
     private func acceptedRate(endingSpan span: Double) -> Double? {
         let whole = min(Self.ringSize / 2, Int(span / 2 / Self.bucket.seconds))
         guard whole >= 2 else { return nil }
-        let count = (1...whole).reduce(0) { $0 + buckets[ring(back: $1)] }
-        return Double(count) / (Double(whole) * Self.bucket.seconds)
+        return Double(acceptedCount(back: 1..<whole + 1)) / (Double(whole) * Self.bucket.seconds)
     }
 
-    /// The ring's index `back` buckets before the current one.
-    private func ring(back: Int) -> Int {
+    /// Accepted replies in the buckets `back` before the current one (0: the current one).
+    private func acceptedCount(back: Range<Int>) -> Int {
+        back.reduce(0) { $0 + buckets[ring(bucketIndex - Int64($1))] }
+    }
+
+    /// The ring's slot for the bucket with absolute index `index`.
+    private func ring(_ index: Int64) -> Int {
         let size = Int64(Self.ringSize)
-        return Int(((bucketIndex - Int64(back)) % size + size) % size)
+        return Int((index % size + size) % size)
     }
 
     private mutating func advance(to now: ContinuousClock.Instant) {
@@ -129,7 +133,7 @@ struct AdaptiveRate: Sendable {
             var step = bucketIndex
             while step < index {
                 step += 1
-                buckets[Int(step % Int64(Self.ringSize))] = 0
+                buckets[ring(step)] = 0
             }
         }
         bucketIndex = max(bucketIndex, index)
