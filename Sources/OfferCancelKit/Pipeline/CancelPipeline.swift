@@ -6,13 +6,15 @@ public struct RunResult: Sendable {
     public var exitStatus: Int32
 }
 
-/// The run: reads items, keeps at most `concurrency` cancels in flight in a TaskGroup that is
-/// topped up as children finish, and hands every record to the sinks from this one task.
+/// The run: reads items, keeps at most `concurrency` cancels in flight, and hands every record
+/// to the sinks from this one task.
 ///
-/// The loop waits on whichever comes first — items read, a request finished, the run halted,
-/// the grace period over — so records are written while the input waits, and a stop is acted
-/// on at once. Invalid and duplicate items become records as they are read. Because the sinks
-/// are written from the task that also tops up the group, a slow sink holds back new requests
+/// The run's tasks — reads, cancels, confirmations, the halt watcher, the grace timer — each
+/// post one event to a ``Mailbox``, and the loop takes whatever is there, so records are
+/// written while the input waits and a stop is acted on at once. The records of one turn go to
+/// the sinks as one batch (group commit) before the cancels that turn makes room for start.
+/// Invalid and duplicate items become records as they are read. Because the sinks are written
+/// from the task that also starts the requests, a slow sink holds back new requests
 /// (back-pressure) instead of piling records up in memory.
 public struct CancelPipeline: Sendable {
     /// What the run does with valid IDs.
@@ -47,9 +49,9 @@ public struct CancelPipeline: Sendable {
         governor = Governor(settings: flow)
     }
 
-    /// What the loop waits for.
+    /// What the loop's tasks post to it, one event each.
     private enum Event: Sendable {
-        case items([InputItem])
+        case items(Result<[InputItem], any Error>)
         /// A cancel is done (its worker's record).
         case sent(CancelRecord, OfferID)
         /// A confirmation is done.
@@ -116,20 +118,36 @@ public struct CancelPipeline: Sendable {
 
     /// What the loop has going, which decides what it starts next.
     private struct Loop {
+        /// Tasks started that have not yet posted their event.
+        var tasks = 0
         var inFlight = 0
         var confirming = 0
         var reading = false
         var inputDone = false
         var finishing = false
+        /// Valid items read this turn: sent once the turn's records are committed.
+        var toSend: [(item: InputItem, id: OfferID)] = []
+        /// Other tasks the turn's events call for (confirmations, the grace timer).
+        var toStart: [@Sendable () async -> Event] = []
+        /// The grace period is over: requests still in flight are given up.
+        var givingUp = false
     }
 
-    /// The loop: starts reads, cancels and confirmations as room allows, and handles each
-    /// event as it comes, until nothing is left to wait for.
+    /// The loop: starts reads, cancels and confirmations as room allows, and handles what its
+    /// tasks post, until none is left. Each turn takes every event posted since the last,
+    /// hands the records they made to the sinks as one batch (group commit), and only then
+    /// starts the cancels that the turn's freed slots make room for: at most `concurrency`
+    /// offers are ever acted on without their record in the sinks.
     private func drive(source: IDSource, stages: Stages, emitter: inout Emitter, control: RunControl, progress: RunProgress) async throws {
         let concurrency = concurrency
-        try await withThrowingTaskGroup(of: Event.self) { group in
+        let mailbox = Mailbox<Event>()
+        try await withThrowingDiscardingTaskGroup { group in
             var loop = Loop()
-            group.addTask {
+            func start(_ work: @escaping @Sendable () async -> Event) {
+                loop.tasks += 1
+                group.addTask { mailbox.post(await work()) }
+            }
+            start {
                 await control.wait(until: .halted)
                 return .halted
             }
@@ -139,62 +157,84 @@ public struct CancelPipeline: Sendable {
                    loop.confirming < Self.confirmationBacklog {
                     loop.reading = true
                     let room = control.isHalted ? 256 : concurrency - loop.inFlight
-                    group.addTask { .items(try await source.nextBatch(limit: room)) }
+                    start {
+                        do { return .items(.success(try await source.nextBatch(limit: room))) } catch { return .items(.failure(error)) }
+                    }
                 }
                 progress.update { [inFlight = loop.inFlight] in $0.inFlight = inFlight }
                 if !loop.finishing, !loop.reading, loop.inFlight == 0, loop.confirming == 0, loop.inputDone || control.isReadingStopped {
                     loop.finishing = true
                     group.cancelAll()  // the halt watcher and grace timer; nothing else is left
                 }
-                guard let event = try await group.next() else { break }
-                await handle(event, loop: &loop, group: &group, stages: stages, emitter: &emitter, control: control, progress: progress)
+                if loop.tasks == 0 { break }
+                var failure: (any Error)?
+                for event in await mailbox.take() {
+                    loop.tasks -= 1
+                    do { try handle(event, loop: &loop, stages: stages, emitter: &emitter, control: control, progress: progress) } catch { failure = failure ?? error }
+                }
+                await emitter.commit()
+                if let failure { throw failure }
+                if loop.givingUp { group.cancelAll() }
+                loop.toStart.forEach(start)
+                loop.toStart.removeAll()
+                for (item, id) in loop.toSend {
+                    if let worker = stages.worker, !control.isHalted {
+                        loop.tasks += 1  // as `start` does, without its second closure on the hot path
+                        group.addTask { mailbox.post(.sent(await worker.process(item, id: id), id)) }
+                        loop.inFlight += 1
+                    } else {
+                        emitter.emit(Self.localRecord(for: item, dryRun: false, control: control))
+                    }
+                }
+                loop.toSend.removeAll(keepingCapacity: true)
             }
+            await emitter.commit()
         }
     }
 
     /// One event of the loop: a batch read, a cancel or a confirmation done, the halt, the
-    /// grace period's end.
-    private func handle(_ event: Event, loop: inout Loop, group: inout ThrowingTaskGroup<Event, any Error>, stages: Stages,
-                        emitter: inout Emitter, control: RunControl, progress: RunProgress) async {
+    /// grace period's end. Records go to the emitter's batch, valid items to `loop.toSend`,
+    /// tasks to start to `loop.toStart`.
+    private func handle(_ event: Event, loop: inout Loop, stages: Stages, emitter: inout Emitter, control: RunControl, progress: RunProgress) throws {
         switch event {
-        case .items(let batch):
+        case .items(let read):
             loop.reading = false
+            let batch = try read.get()
             if batch.isEmpty {
                 loop.inputDone = true
                 progress.update { $0.inputFinished = true }
             }
             for item in batch {
                 progress.update { $0.read += 1 }
-                if case .valid(let id) = item.disposition, let worker = stages.worker, !control.isHalted {
-                    group.addTask { .sent(await worker.process(item, id: id), id) }
-                    loop.inFlight += 1
+                if case .valid(let id) = item.disposition, stages.worker != nil, !control.isHalted {
+                    loop.toSend.append((item, id))
                 } else {
-                    await emitter.emit(Self.localRecord(for: item, dryRun: stages.worker == nil, control: control))
+                    emitter.emit(Self.localRecord(for: item, dryRun: stages.worker == nil, control: control))
                 }
             }
         case .sent(let record, let id):
             loop.inFlight -= 1
             if let confirmation = stages.confirmation, record.outcome == .cancelled {
                 loop.confirming += 1
-                group.addTask { .confirmed(await confirmation.confirm(record, id: id)) }
+                loop.toStart.append { .confirmed(await confirmation.confirm(record, id: id)) }
             } else {
-                await emitter.emit(record)
+                emitter.emit(record)
             }
         case .confirmed(let record):
             loop.confirming -= 1
-            await emitter.emit(record)
+            emitter.emit(record)
         case .halted:
             governor.close()
             if !loop.finishing {
                 let grace = grace
-                group.addTask {
+                loop.toStart.append {
                     if await control.sleep(for: grace, unless: .graceOver) { control.endGrace() }
                     return .graceOver
                 }
             }
         case .graceOver:
             // Requests still in flight are given up: their workers see the cancellation.
-            if !loop.finishing, control.phase == .graceOver { group.cancelAll() }
+            if !loop.finishing, control.phase == .graceOver { loop.givingUp = true }
         }
     }
 

@@ -14,7 +14,19 @@ struct Emitter {
     var confirmed = 0
     var unconfirmed = 0
 
-    mutating func emit(_ record: CancelRecord) async {
+    /// Records counted but not yet in the sinks: the loop's turn so far.
+    private var batch: [CancelRecord] = []
+
+    init(hub: SinkHub, progress: RunProgress, control: RunControl, maxFailures: Int?, probe: FailureProbe) {
+        self.hub = hub
+        self.progress = progress
+        self.control = control
+        self.maxFailures = maxFailures
+        self.probe = probe
+    }
+
+    /// Counts `record` and adds it to the turn's batch; the abort checks act at once.
+    mutating func emit(_ record: CancelRecord) {
         counts[record.outcome, default: 0] += 1
         if !record.outcome.isOK { failures += 1 }
         if record.confirmed == true { confirmed += 1 } else if record.confirmed == false { unconfirmed += 1 }
@@ -27,11 +39,19 @@ struct Emitter {
             control.abort("--max-failures \(maxFailures) reached")
         }
         if !control.isHalted, let reason = probe.observe(record) { control.abort(reason) }
+        batch.append(record)
+    }
+
+    /// Hands the turn's batch to the sinks: one write per sink.
+    mutating func commit() async {
+        guard !batch.isEmpty else { return }
+        let records = batch
+        batch.removeAll(keepingCapacity: true)
         do {
-            try await hub.write(record)
+            try await hub.write(contentsOf: records)
         } catch {
             control.abort(error.description, stopReading: true)
         }
-        if hub.recordKeepingLost, record.attempts > 0 { unrecordedActedOn += 1 }
+        if hub.recordKeepingLost { unrecordedActedOn += records.count { $0.attempts > 0 } }
     }
 }

@@ -51,5 +51,15 @@ extension CancelRecord {
             buffer.append(0x0A)
             return buffer.bytes
         }
+
+        /// The lines of `records`, one after the other, each with its newline.
+        public mutating func lines(_ records: [CancelRecord]) -> [UInt8] {
+            buffer.removeAll()
+            for record in records {
+                record.appendJSON(to: &buffer, includeOffer: includeOffer)
+                buffer.append(0x0A)
+            }
+            return buffer.bytes
+        }
     }
 }

@@ -1,8 +1,9 @@
 /// A destination for the records of a run: a file format, a statistic, a database, a process.
 ///
-/// One consumer drives every sink: `open` once, then `write` for each record in the order
-/// records complete, then `close` once — never two calls at the same time, so a sink needs no
-/// locks. A sink that is slow slows the run (back-pressure); it never loses records.
+/// One consumer drives every sink: `open` once, then `write(contentsOf:)` for each batch of
+/// records in the order they complete (by default one `write(_:)` each), then `close` once —
+/// never two calls at the same time, so a sink needs no locks. A sink that is slow slows the
+/// run (back-pressure); it never loses records.
 ///
 /// Report set-up problems (an unwritable path) by throwing from the factory or from `open`;
 /// the command then stops with exit status 2 before any request is sent. A factory must not
@@ -28,9 +29,25 @@ public protocol OfferSink {
     /// promises (the built-in streaming sinks have handed a whole line to the kernel).
     mutating func write(_ record: CancelRecord) async throws
 
+    /// Called with the records that completed together, in order, in place of one `write(_:)`
+    /// each (group commit: the run hands a batch to every sink before it starts the requests
+    /// the batch's slots free). The default calls `write(_:)` for each. A streaming sink
+    /// overrides it to hand the whole batch to the kernel at once; when it returns, every
+    /// record of the batch is as durable as `write(_:)` promises. When it throws, the run
+    /// counts none of the batch as kept by this sink (a file sink cuts the file back to where
+    /// the batch began).
+    mutating func write(contentsOf records: [CancelRecord]) async throws
+
     /// Called once after the last record, also when the run was interrupted or aborted
     /// (``RunSummary/interrupted``, ``RunSummary/abortReason``). Flush and release here.
     mutating func close(_ summary: RunSummary) async throws
+}
+
+extension OfferSink {
+    /// One `write(_:)` per record, in order.
+    public mutating func write(contentsOf records: [CancelRecord]) async throws {
+        for record in records { try await write(record) }
+    }
 }
 
 /// Facts about a run, given to every sink before its first record.

@@ -1,4 +1,4 @@
-/// Fans each record out to every sink, in order, from the one task that drives the run.
+/// Fans each batch of records out to every sink, in order, from the one task that drives the run.
 ///
 /// A sink whose `write` or `close` throws is reported once (through `report`) and dropped;
 /// the others go on. Unlike swift-log's `MultiplexLogHandler`, the hub cares which sinks are
@@ -41,26 +41,38 @@ public struct SinkHub {
         }
     }
 
+    /// Hands `record` to every sink; see ``write(contentsOf:)``.
     public mutating func write(_ record: CancelRecord) async throws(SinkHubError) {
+        try await write(contentsOf: [record])
+    }
+
+    /// Hands `records` — the records completed together, in order — to every sink as one
+    /// batch. A sink that throws is dropped and keeps none of the batch. When no
+    /// record-keeping sink took the batch, each record of an offer acted on is reported as a
+    /// line; the batch in which the last one was lost throws
+    /// ``SinkHubError/recordKeepingLost(sink:reason:)``.
+    public mutating func write(contentsOf records: [CancelRecord]) async throws(SinkHubError) {
+        guard !records.isEmpty else { return }
         let hadKeeper = hasRecordKeeper
         var kept = false
         var lost: (name: String, reason: String)?
         var index = 0
         while index < sinks.count {
             do {
-                try await sinks[index].sink.write(record)
+                try await sinks[index].sink.write(contentsOf: records)
                 if sinks[index].sink.keepsRecords { kept = true }
                 index += 1
             } catch {
                 if sinks[index].sink.keepsRecords { lost = (sinks[index].name, "\(error)") }
-                drop(at: index, error: error, during: "record \(record.seq)")
+                let moment = "record \(records[0].seq)" + (records.count == 1 ? "" : " and the \(records.count - 1) completed with it")
+                drop(at: index, error: error, during: moment)
             }
         }
-        if kept { recordsKept += 1 }
+        if kept { recordsKept += records.count }
         guard hadKeeper || recordKeepingLost, !kept else { return }
         // Only an offer acted on needs its line: one never sent (skipped after the abort, a
         // duplicate, an invalid ID) is simply absent from the log, and --resume sends it.
-        if record.attempts > 0 {
+        for record in records where record.attempts > 0 {
             report("not recorded: \(record.source):\(record.line) \(record.offerId) \(record.outcome.rawValue)")
         }
         if !recordKeepingLost, let lost {

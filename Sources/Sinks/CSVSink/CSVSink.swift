@@ -6,8 +6,8 @@ import OfferCancelKit
 ///
 /// Columns are ``CancelRecord/fieldNames`` in order, or the subset `--csv-columns` names, in
 /// its order. Fields holding a comma, quote, CR or LF — or leading/trailing spaces — are
-/// quoted, with quotes doubled. Rows end with CRLF as RFC 4180 says. Each row reaches the
-/// kernel before `write` returns.
+/// quoted, with quotes doubled. Rows end with CRLF as RFC 4180 says. Each row — each batch of
+/// rows, in one `write(2)` — reaches the kernel before `write` returns.
 public struct CSVSink: OfferSink {
     private let output: SinkOutput
     public let columns: [String]
@@ -51,7 +51,14 @@ public struct CSVSink: OfferSink {
     }
 
     public mutating func write(_ record: CancelRecord) async throws {
-        try await writeRow(fields.map { $0.value(record)?.text ?? "" })
+        try await write(contentsOf: [record])
+    }
+
+    /// The batch's rows in one write.
+    public mutating func write(contentsOf records: [CancelRecord]) async throws {
+        row.removeAll(keepingCapacity: true)
+        for record in records { Self.appendRow(fields.map { $0.value(record)?.text ?? "" }, to: &row) }
+        try await output.write(row)
     }
 
     public func close(_ summary: RunSummary) async throws {}

@@ -6,7 +6,8 @@ import OfferCancelKit
 ///
 /// Keys and order are ``CancelRecord/fieldNames``; absent values are `null`. With
 /// `--include-offer` each line also carries the reply's `offer` object exactly as parsed.
-/// Each line reaches the kernel before `write` returns. `+PATH` appends.
+/// Each line — each batch of lines, in one `write(2)` — reaches the kernel before `write`
+/// returns. `+PATH` appends.
 public struct NDJSONSink: OfferSink {
     private let output: SinkOutput
     private var lines: CancelRecord.LineWriter
@@ -24,6 +25,11 @@ public struct NDJSONSink: OfferSink {
 
     public mutating func write(_ record: CancelRecord) async throws {
         try await output.write(lines.line(record))
+    }
+
+    /// The batch's lines in one write.
+    public mutating func write(contentsOf records: [CancelRecord]) async throws {
+        try await output.write(lines.lines(records))
     }
 
     public func close(_ summary: RunSummary) async throws {}
