@@ -9,10 +9,11 @@ public struct RunResult: Sendable {
 /// The run: reads items, keeps at most `concurrency` cancels in flight, and hands every record
 /// to the sinks from this one task.
 ///
-/// The run's tasks — reads, cancels, confirmations, the halt watcher, the grace timer — each
-/// post one event to a ``Mailbox``, and the loop takes whatever is there, so records are
-/// written while the input waits and a stop is acted on at once. The records of one turn go to
-/// the sinks as one batch (group commit) before the cancels that turn makes room for start.
+/// The run's tasks — reads, cancels (long-lived workers fed through a ``JobQueue``),
+/// confirmations, the halt watcher, the grace timer — post one event per piece of work to a
+/// ``Mailbox``, and the loop takes whatever is there, so records are written while the input
+/// waits and a stop is acted on at once. The records of one turn go to the sinks as one batch
+/// (group commit) before the cancels that turn makes room for start.
 /// Invalid and duplicate items become records as they are read. Because the sinks are written
 /// from the task that also starts the requests, a slow sink holds back new requests
 /// (back-pressure) instead of piling records up in memory.
@@ -118,8 +119,10 @@ public struct CancelPipeline: Sendable {
 
     /// What the loop has going, which decides what it starts next.
     private struct Loop {
-        /// Tasks started that have not yet posted their event.
+        /// Events still to come: tasks started and cancels handed to workers.
         var tasks = 0
+        /// Worker tasks started; each takes cancels from the job queue until the loop ends.
+        var workers = 0
         var inFlight = 0
         var confirming = 0
         var reading = false
@@ -141,26 +144,50 @@ public struct CancelPipeline: Sendable {
     private func drive(source: IDSource, stages: Stages, emitter: inout Emitter, control: RunControl, progress: RunProgress) async throws {
         let concurrency = concurrency
         let mailbox = Mailbox<Event>()
+        let jobs = JobQueue<(item: InputItem, id: OfferID)>()
         try await withThrowingDiscardingTaskGroup { group in
+            defer { jobs.close() }  // the workers end with the loop, also when it throws
             var loop = Loop()
             func start(_ work: @escaping @Sendable () async -> Event) {
                 loop.tasks += 1
                 group.addTask { mailbox.post(await work()) }
+            }
+            /// Reads while there is room; after an abort, reads on (the rest becomes skipped).
+            func readIfThereIsRoom() {
+                guard !loop.reading, !loop.inputDone, !control.isReadingStopped, loop.inFlight < concurrency || control.isHalted,
+                      loop.confirming < Self.confirmationBacklog else { return }
+                loop.reading = true
+                let room = control.isHalted ? 256 : concurrency - loop.inFlight
+                start {
+                    do { return .items(.success(try await source.nextBatch(limit: room))) } catch { return .items(.failure(error)) }
+                }
+            }
+            /// Hands the turn's valid items to the workers — one long-lived worker per slot in
+            /// use, started as the slots first fill — or records them skipped once halted.
+            func sendTheTurnsItems() {
+                for (item, id) in loop.toSend {
+                    guard let worker = stages.worker, !control.isHalted else {
+                        emitter.emit(Self.localRecord(for: item, dryRun: false, control: control))
+                        continue
+                    }
+                    if loop.workers == loop.inFlight {
+                        loop.workers += 1
+                        group.addTask {
+                            while let job = await jobs.next() { mailbox.post(.sent(await worker.process(job.item, id: job.id), job.id)) }
+                        }
+                    }
+                    jobs.submit((item, id))
+                    loop.tasks += 1
+                    loop.inFlight += 1
+                }
+                loop.toSend.removeAll(keepingCapacity: true)
             }
             start {
                 await control.wait(until: .halted)
                 return .halted
             }
             while true {
-                // Read while there is room; after an abort, read on (the rest becomes skipped).
-                if !loop.reading, !loop.inputDone, !control.isReadingStopped, loop.inFlight < concurrency || control.isHalted,
-                   loop.confirming < Self.confirmationBacklog {
-                    loop.reading = true
-                    let room = control.isHalted ? 256 : concurrency - loop.inFlight
-                    start {
-                        do { return .items(.success(try await source.nextBatch(limit: room))) } catch { return .items(.failure(error)) }
-                    }
-                }
+                readIfThereIsRoom()
                 progress.update { [inFlight = loop.inFlight] in $0.inFlight = inFlight }
                 if !loop.finishing, !loop.reading, loop.inFlight == 0, loop.confirming == 0, loop.inputDone || control.isReadingStopped {
                     loop.finishing = true
@@ -177,16 +204,7 @@ public struct CancelPipeline: Sendable {
                 if loop.givingUp { group.cancelAll() }
                 loop.toStart.forEach(start)
                 loop.toStart.removeAll()
-                for (item, id) in loop.toSend {
-                    if let worker = stages.worker, !control.isHalted {
-                        loop.tasks += 1  // as `start` does, without its second closure on the hot path
-                        group.addTask { mailbox.post(.sent(await worker.process(item, id: id), id)) }
-                        loop.inFlight += 1
-                    } else {
-                        emitter.emit(Self.localRecord(for: item, dryRun: false, control: control))
-                    }
-                }
-                loop.toSend.removeAll(keepingCapacity: true)
+                sendTheTurnsItems()
             }
             await emitter.commit()
         }
