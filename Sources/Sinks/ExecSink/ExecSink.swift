@@ -100,8 +100,13 @@ public struct ExecSink: OfferSink {
     }
 
     public mutating func write(_ record: CancelRecord) async throws {
+        try await write(contentsOf: [record])
+    }
+
+    /// The batch's lines as one write to the command's input.
+    public mutating func write(contentsOf records: [CancelRecord]) async throws {
         if let reason = failure.reason { throw SinkWriteError("command \"\(command)\" \(reason)") }
-        await lines.send(records.line(record))
+        await lines.send(self.records.lines(records))
         if let reason = failure.reason { throw SinkWriteError("command \"\(command)\" \(reason)") }
     }
 
