@@ -201,7 +201,10 @@ public struct CancelPipeline: Sendable {
                 }
                 await emitter.commit()
                 if let failure { throw failure }
-                if loop.givingUp { group.cancelAll() }
+                if loop.givingUp {
+                    group.cancelAll()
+                    loop.givingUp = false
+                }
                 loop.toStart.forEach(start)
                 loop.toStart.removeAll()
                 sendTheTurnsItems()
