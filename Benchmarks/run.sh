@@ -161,6 +161,14 @@ if python3 -c "import aiohttp" 2>/dev/null; then
     printf '| python aiohttp | %s | %s | %s µs |\n' "$(per_second "$latency_ids" "$seconds")" \
         "$(awk -v n="$latency_ids" -v s="$seconds" -v i="$ideal" 'BEGIN { printf "%.2f", n / s / i }')" "$(micros_each "$cpu_seconds" "$latency_ids")"
 fi
+# The Go peer (built above): what a client without flow control or records gets of the ideal.
+if [ -x "$work/go-cancel" ]; then
+    reset
+    timed "$work/go-slow.out" "$work/go-cancel" "$base" "$work/latency-ids.txt" "$concurrency" "$work/go-slow.ndjson"
+    grep -q "statuses 200 ×$latency_ids\$" "$work/go-slow.out" || { echo "the Go peer at 50 ms did not get a 200 for every ID: $(cat "$work/go-slow.out")" >&2; exit 1; }
+    printf '| Go net/http + encoding/json | %s | %s | %s µs |\n' "$(per_second "$latency_ids" "$seconds")" \
+        "$(awk -v n="$latency_ids" -v s="$seconds" -v i="$ideal" 'BEGIN { printf "%.2f", n / s / i }')" "$(micros_each "$cpu_seconds" "$latency_ids")"
+fi
 
 # Memory: a --dry-run reads, validates and (by default) de-duplicates generated IDs.
 small_ids=$((memory_ids / 10))
