@@ -150,8 +150,10 @@ extension EndToEnd {
             #expect(took < 2 + 4, "grace 2 s, ended after \(took) s")
             #expect(run.status == 130)
             let lines = run.stdoutLines
-            #expect(lines.count == 4, "the four stalled items are recorded")
-            #expect(lines.allSatisfy { $0.contains(#""outcome":"failed""#) && $0.contains("may or may not have been applied") })
+            let stalled = lines.filter { $0.contains(#""outcome":"failed""#) && $0.contains("may or may not have been applied") }
+            #expect(stalled.count == 4, "the four stalled items are recorded: \(lines)")
+            // The items read ahead for the next free slots were never sent: skipped, for --resume.
+            #expect(lines.count <= 8 && lines.count - stalled.count == lines.filter { $0.contains(#""outcome":"skipped""#) }.count)
             #expect(run.stderr.contains("interrupted"))
         }
 

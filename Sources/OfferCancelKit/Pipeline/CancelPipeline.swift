@@ -128,8 +128,9 @@ public struct CancelPipeline: Sendable {
         var reading = false
         var inputDone = false
         var finishing = false
-        /// Valid items read this turn: sent once the turn's records are committed.
-        var toSend: [(item: InputItem, id: OfferID)] = []
+        /// Valid items read and not yet sent, up to `concurrency` ahead of the slots: a slot
+        /// that frees is filled in the turn that frees it, once its record is committed.
+        var ready: [(item: InputItem, id: OfferID)] = []
         /// Other tasks the turn's events call for (confirmations, the grace timer).
         var toStart: [@Sendable () async -> Event] = []
         /// The grace period is over: requests still in flight are given up.
@@ -154,18 +155,19 @@ public struct CancelPipeline: Sendable {
             }
             /// Reads while there is room; after an abort, reads on (the rest becomes skipped).
             func readIfThereIsRoom() {
-                guard !loop.reading, !loop.inputDone, !control.isReadingStopped, loop.inFlight < concurrency || control.isHalted,
-                      loop.confirming < Self.confirmationBacklog else { return }
+                let room = control.isHalted ? 256 : 2 * concurrency - loop.inFlight - loop.ready.count
+                guard !loop.reading, !loop.inputDone, !control.isReadingStopped, room > 0, loop.confirming < Self.confirmationBacklog else { return }
                 loop.reading = true
-                let room = control.isHalted ? 256 : concurrency - loop.inFlight
                 start {
                     do { return .items(.success(try await source.nextBatch(limit: room))) } catch { return .items(.failure(error)) }
                 }
             }
-            /// Hands the turn's valid items to the workers — one long-lived worker per slot in
-            /// use, started as the slots first fill — or records them skipped once halted.
-            func sendTheTurnsItems() {
-                for (item, id) in loop.toSend {
+            /// Hands ready items to the workers while slots are free — one long-lived worker per
+            /// slot in use, started as the slots first fill — or records them all skipped once
+            /// the run has halted.
+            func sendReadyItems() {
+                let count = control.isHalted ? loop.ready.count : min(loop.ready.count, concurrency - loop.inFlight)
+                for (item, id) in loop.ready.prefix(count) {
                     guard let worker = stages.worker, !control.isHalted else {
                         emitter.emit(Self.localRecord(for: item, dryRun: false, control: control))
                         continue
@@ -180,7 +182,7 @@ public struct CancelPipeline: Sendable {
                     loop.tasks += 1
                     loop.inFlight += 1
                 }
-                loop.toSend.removeAll(keepingCapacity: true)
+                loop.ready.removeFirst(count)
             }
             start {
                 await control.wait(until: .halted)
@@ -189,7 +191,7 @@ public struct CancelPipeline: Sendable {
             while true {
                 readIfThereIsRoom()
                 progress.update { [inFlight = loop.inFlight] in $0.inFlight = inFlight }
-                if !loop.finishing, !loop.reading, loop.inFlight == 0, loop.confirming == 0, loop.inputDone || control.isReadingStopped {
+                if !loop.finishing, !loop.reading, loop.inFlight == 0, loop.confirming == 0, loop.ready.isEmpty, loop.inputDone || control.isReadingStopped {
                     loop.finishing = true
                     group.cancelAll()  // the halt watcher and grace timer; nothing else is left
                 }
@@ -207,14 +209,14 @@ public struct CancelPipeline: Sendable {
                 }
                 loop.toStart.forEach(start)
                 loop.toStart.removeAll()
-                sendTheTurnsItems()
+                sendReadyItems()
             }
             await emitter.commit()
         }
     }
 
     /// One event of the loop: a batch read, a cancel or a confirmation done, the halt, the
-    /// grace period's end. Records go to the emitter's batch, valid items to `loop.toSend`,
+    /// grace period's end. Records go to the emitter's batch, valid items to `loop.ready`,
     /// tasks to start to `loop.toStart`.
     private func handle(_ event: Event, loop: inout Loop, stages: Stages, emitter: inout Emitter, control: RunControl, progress: RunProgress) throws {
         switch event {
@@ -228,7 +230,7 @@ public struct CancelPipeline: Sendable {
             for item in batch {
                 progress.update { $0.read += 1 }
                 if case .valid(let id) = item.disposition, stages.worker != nil, !control.isHalted {
-                    loop.toSend.append((item, id))
+                    loop.ready.append((item, id))
                 } else {
                     emitter.emit(Self.localRecord(for: item, dryRun: stages.worker == nil, control: control))
                 }
