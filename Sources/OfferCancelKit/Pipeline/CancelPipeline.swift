@@ -9,9 +9,9 @@ public struct RunResult: Sendable {
 /// The run: reads items, keeps at most `concurrency` cancels in flight, and hands every record
 /// to the sinks from this one task.
 ///
-/// The run's tasks — reads, cancels (long-lived workers fed through a ``JobQueue``),
+/// The run's tasks — reads, cancels (long-lived workers fed through a `JobQueue`),
 /// confirmations, the halt watcher, the grace timer — post one event per piece of work to a
-/// ``Mailbox``, and the loop takes whatever is there, so records are written while the input
+/// `Mailbox`, and the loop takes whatever is there, so records are written while the input
 /// waits and a stop is acted on at once. The records of one turn go to the sinks as one batch
 /// (group commit) before the cancels that turn makes room for start.
 /// Invalid and duplicate items become records as they are read. Because the sinks are written
