@@ -107,7 +107,7 @@ struct ConfirmationStage: Sendable {
                     state.free += 1
                     return nil
                 }
-                return state.waiters.removeFirst().first
+                return state.waiters.popFirst()
             }
             next?.resume(returning: true)
         }

@@ -46,7 +46,7 @@ struct Emitter {
     mutating func commit() async {
         guard !batch.isEmpty else { return }
         let records = batch
-        batch.removeAll(keepingCapacity: true)
+        batch = []
         do {
             try await hub.write(contentsOf: records)
         } catch {

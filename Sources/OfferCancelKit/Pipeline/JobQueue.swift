@@ -19,7 +19,7 @@ final class JobQueue<Job: Sendable>: Sendable {
     /// Hands `job` to an idle worker, or queues it for the next that asks.
     func submit(_ job: Job) {
         let worker = state.withLockedValue { state -> WaitList<Job?>.Continuation? in
-            if let worker = state.idle.removeFirst().first { return worker }
+            if let worker = state.idle.popFirst() { return worker }
             state.jobs.append(job)
             return nil
         }

@@ -17,7 +17,7 @@ final class Mailbox<Event: Sendable>: Sendable {
     /// Leaves `event`, waking the consumer if it waits.
     func post(_ event: Event) {
         let consumer = state.withLockedValue { state -> WaitList<[Event]>.Continuation? in
-            if let consumer = state.consumer.removeFirst().first { return consumer }
+            if let consumer = state.consumer.popFirst() { return consumer }
             state.events.append(event)
             return nil
         }
@@ -30,7 +30,7 @@ final class Mailbox<Event: Sendable>: Sendable {
         await withCheckedContinuation { (continuation: WaitList<[Event]>.Continuation) in
             let ready = state.withLockedValue { state -> [Event]? in
                 guard state.events.isEmpty else {
-                    defer { state.events.removeAll(keepingCapacity: true) }
+                    defer { state.events = [] }
                     return state.events
                 }
                 state.consumer.append(continuation, ticket: state.consumer.ticket())

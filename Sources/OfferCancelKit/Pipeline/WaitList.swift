@@ -39,6 +39,12 @@ struct WaitList<Value: Sendable>: Sendable {
         return taken
     }
 
+    /// Takes out the first wait, if any (no array: the hand-overs of the run's loop call it
+    /// once per request).
+    mutating func popFirst() -> Continuation? {
+        waiting.isEmpty ? nil : waiting.removeFirst().continuation
+    }
+
     /// Takes out every wait.
     mutating func removeAll() -> [Continuation] { removeFirst(waiting.count) }
 
