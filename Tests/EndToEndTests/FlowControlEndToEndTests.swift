@@ -143,27 +143,34 @@ extension EndToEnd {
             #expect(limit >= 32, "the concurrency limit stayed near -c 64 (the first release's collapsed to about 10): \(limit)")
         }
 
+        /// 50 ms a request: a capacity of 80 a second, below what even a sanitized client sends
+        /// on a loaded machine. At 20 ms (200 a second) an AddressSanitizer client beside four
+        /// busy processes met 128–205 refusals in 800 offers, 39–48 on a quiet machine: its own
+        /// queue hid the server's count (see ``aServerAtCapacityRefusesFewOfTheRequests()``).
+        /// At 50 ms it met 25–30 in 400, quiet or not.
         @Test func overCapacityIsFoundWithoutFailingAnOffer() async throws {
-            let market = try MockProcess(["--capacity", "4", "--latency-ms", "20"])
-            let ids = try IDFile(count: 800)
+            let market = try MockProcess(["--capacity", "4", "--latency-ms", "50"])
+            let ids = try IDFile(count: 400)
             let run = try CancelRun.run(["--base-url", market.baseURL, "-c", "64", "-q", ids.path])
             let gateway = Gateway(try await market.stats())
-            #expect(gateway.cancelled == 800)
-            #expect(outcomeCounts(try run.records()) == ["cancelled": 800])
-            #expect(gateway.overCapacity < 200, "the concurrency limit came down to the capacity: \(gateway.overCapacity) 503s")
+            #expect(gateway.cancelled == 400)
+            #expect(outcomeCounts(try run.records()) == ["cancelled": 400])
+            #expect(gateway.overCapacity < 80, "the concurrency limit came down to the capacity: \(gateway.overCapacity) 503s")
             #expect(run.status == 0)
         }
 
-        /// Issue 25's overload market: 503 past 32 requests in flight, 20 ms each. The limit
-        /// rides just under the capacity it met (the first release's halving and run-wide pause
-        /// had 8.7 % of the requests refused; its throughput is a row of Benchmarks/flow.sh).
-        /// Most refusals now come in the first second (the slow start meeting the capacity):
-        /// 10,000 IDs, not fewer, so that the run is mostly the steady state the issue is about.
-        /// Under a sanitizer (a client ten times slower, which may never fill 32 slots) 2,000
-        /// check that every offer is cancelled, not the share.
+        /// Issue 25's overload market: 503 past 32 requests in flight. The limit rides just under
+        /// the capacity it met (the first release's halving and run-wide pause had 8.7 % of the
+        /// requests refused; at 20 ms a request, its throughput is a row of Benchmarks/flow.sh).
+        /// 100 ms a request, so that the capacity (320 a second) is below what a debug or
+        /// sanitized client sends: only then does the client's count of requests in flight
+        /// tell the server's. At 20 ms (1,600 a second) a debug client on a loaded machine sent
+        /// 650 a second, its count stayed at 64 while the server's rose past 32 only in bursts,
+        /// and the refusals it met, 1–5 % of its requests whatever its limit, are what random
+        /// noise looks like (CongestionDetector): the share then measured the machine's load.
         @Test func aServerAtCapacityRefusesFewOfTheRequests() async throws {
-            let count = Sanitizer.isActive ? 2_000 : 10_000
-            let market = try MockProcess(["--capacity", "32", "--latency-ms", "20"])
+            let count = 3_000
+            let market = try MockProcess(["--capacity", "32", "--latency-ms", "100"])
             let ids = try IDFile(count: count)
             let run = try CancelRun.run(["--base-url", market.baseURL, "-q", ids.path])
             let stats = try await market.stats()
@@ -171,9 +178,7 @@ extension EndToEnd {
             let requests = stats["requests"]?["cancel"]?.integer ?? 0
             #expect(outcomeCounts(try run.records()) == ["cancelled": count])
             #expect(gateway.cancelled == Int64(count))
-            if !Sanitizer.isActive {
-                #expect(Double(gateway.overCapacity) <= 0.05 * Double(requests), "\(gateway.overCapacity) of \(requests) requests answered 503")
-            }
+            #expect(Double(gateway.overCapacity) <= 0.05 * Double(requests), "\(gateway.overCapacity) of \(requests) requests answered 503")
             #expect(run.status == 0)
         }
 
