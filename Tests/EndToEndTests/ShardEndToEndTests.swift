@@ -53,6 +53,38 @@ extension EndToEnd {
             #expect(ids.ids.allSatisfy { calls?[$0]?.integer == 1 }, "every offer was cancelled once")
         }
 
+        /// The README's recipe run by GNU parallel itself (Debian's `parallel`), four shards at
+        /// once on this host against one market whose rate limit they share: each offer is
+        /// cancelled once, each ID has one record in one shard's log, and `report` over the
+        /// four logs counts the whole input. A limit of 100 a second, which even four sanitized
+        /// clients meet on two cores.
+        @Test func gnuParallelRunsFourShardsThatCoverTheInputOnce() async throws {
+            let market = try MockProcess(["--rate-limit", "100/s"])
+            let ids = try IDFile(count: 1_000)
+            let log = scratch.file("shard-{}.ndjson")
+            let parallel = try shell("""
+                parallel --will-cite --jobs 4 offer-cancel --base-url \(market.baseURL) -q --shard {}/4 --sink ndjson:+\(log) \(ids.path) ::: 1 2 3 4
+                """)
+            #expect(parallel.status == 0, "parallel's status is the number of shards that failed: \(parallel.stderr)")
+            let logs = (1...4).map { scratch.file("shard-\($0).ndjson") }
+            var recorded: [String: Int] = [:]
+            for (index, path) in logs.enumerated() {
+                let records = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { try JSONValue.parse(String($0)) }
+                #expect(outcomeCounts(records).keys.sorted() == ["cancelled"], "shard \(index + 1): \(outcomeCounts(records))")
+                for record in records { recorded[record["offerId"]?.string ?? "", default: 0] += 1 }
+            }
+            #expect(recorded.count == ids.ids.count && recorded.values.allSatisfy { $0 == 1 }, "one record per ID, in one shard")
+            let stats = try await market.stats()
+            #expect((stats["gateway"]?["rejected"]?.integer ?? 0) > 0, "the four shared one limit, and met it")
+            #expect(ids.ids.allSatisfy { stats["cancelCalls"]?[$0]?.integer == 1 }, "every offer was cancelled once")
+            let report = try CancelRun.run(["report", "--format", "json"] + logs)
+            #expect(report.status == 0, "\(report.stderr)")
+            let merged = try JSONValue.parse(Array(report.stdout))
+            #expect(merged["total"]?.integer == Int64(ids.ids.count))
+            #expect(merged["runs"]?.integer == 4)
+            #expect(merged["outcomes"]?["cancelled"]?.integer == Int64(ids.ids.count))
+        }
+
         /// A shard resumes from its own log alone, and the resume hint keeps the shard.
         @Test func aShardResumesFromItsOwnLog() throws {
             let market = try MockProcess()
