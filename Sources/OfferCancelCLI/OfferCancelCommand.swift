@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import OfferCancelKit
 
-/// The `offer-cancel` command: `cancel` (the default), `list`, `report` and `sinks`.
+/// The `offer-cancel` command: `cancel` (the default), `list`, `report`, `verify` and `sinks`.
 ///
 /// A custom binary adds its sinks to a registry and hands it over:
 ///
@@ -22,6 +22,7 @@ public struct OfferCancelCommand: AsyncParsableCommand {
             Your offers from the API, to choose what to cancel: offer-cancel list --help, \
             or cancel what it lists in one run: offer-cancel --select [filters] (a plan first)
             What record logs say, merged across resumed runs and shards: offer-cancel report --help
+            Whether the offers the logs show cancelled are CLOSED now: offer-cancel verify --help
             Examples:
               offer-cancel --mock samples/ids.txt
               ARKANE_TOKEN=… offer-cancel --sink csv:results.csv --sink summary ids.txt
@@ -29,7 +30,7 @@ public struct OfferCancelCommand: AsyncParsableCommand {
               offer-cancel --select --contract 0xA457… --dry-run --no-records
             """,
         version: OfferCancelVersion.current,
-        subcommands: [CancelCommand.self, ListCommand.self, ReportCommand.self, SinksCommand.self],
+        subcommands: [CancelCommand.self, ListCommand.self, ReportCommand.self, VerifyCommand.self, SinksCommand.self],
         defaultSubcommand: CancelCommand.self
     )
 

@@ -76,7 +76,7 @@ public enum ReportSummary {
             lines.append("| | " + values.map { SummaryText.format($0, digits: 1) }.joined(separator: " | ") + " |")
         }
         if statistics.confirmed + statistics.unconfirmed > 0 {
-            lines += ["", "Confirmed CLOSED: \(statistics.confirmed); not confirmed in time: \(statistics.unconfirmed)."]
+            lines += ["", "Confirmed CLOSED: \(statistics.confirmed); not seen CLOSED: \(statistics.unconfirmed)."]
         }
         if report.unsettledCount > 0 {
             lines += ["", "\(report.unsettledCount) offers are not settled: `offer-cancel report LOG --failed | offer-cancel -` sends them again."]

@@ -22,6 +22,10 @@ public struct RunStatistics: Sendable {
     /// With `--confirm`: accepted cancels seen CLOSED in time, and those not.
     public private(set) var confirmed = 0
     public private(set) var unconfirmed = 0
+    /// Offers not seen CLOSED, by the status last read (`unread` when none was): a live run's
+    /// records only. At most ``statusKinds`` statuses; the rest count as `other`.
+    public private(set) var notClosedByStatus: [String: Int] = [:]
+    static let statusKinds = 16
     /// From accepted cancel to CLOSED, in microseconds.
     public private(set) var confirmation = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
 
@@ -31,6 +35,11 @@ public struct RunStatistics: Sendable {
     public mutating func add(_ record: CancelRecord) {
         addItem(outcome: record.outcome, httpStatus: record.httpStatus, errorCode: record.errorCode, confirmed: record.confirmed)
         addRequests(attempts: record.attempts, latencyMs: record.latencyMs, confirmationMs: record.confirmed == true ? record.confirmationMs : nil)
+        if record.confirmed == false {
+            let status = record.offerStatus ?? "unread"
+            let kind = notClosedByStatus[status] != nil || notClosedByStatus.count < Self.statusKinds ? status : "other"
+            notClosedByStatus[kind, default: 0] += 1
+        }
     }
 
     /// What became of one input item.

@@ -36,7 +36,10 @@ public enum SummaryText {
         if let flow = summary.flow { lines.append("  flow       " + flowLine(flow)) }
         if stats.confirmed + stats.unconfirmed > 0 {
             var line = "  confirmed  \(stats.confirmed) seen CLOSED"
-            if stats.unconfirmed > 0 { line += ", " + paint("31", "\(stats.unconfirmed) not confirmed in time") }
+            if stats.unconfirmed > 0 {
+                let statuses = stats.notClosedByStatus.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) ×\($0.value)" }
+                line += ", " + paint("31", "\(stats.unconfirmed) not seen CLOSED" + (statuses.isEmpty ? "" : " (\(statuses.joined(separator: ", ")))"))
+            }
             lines.append(line)
             if let confirmation = stats.confirmationMs { lines.append("  closed ms  " + percentiles(confirmation)) }
         }

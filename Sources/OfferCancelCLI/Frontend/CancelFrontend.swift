@@ -2,21 +2,29 @@ import ArgumentParser
 import Foundation
 import OfferCancelKit
 
-/// The cancel run, in its set-up order: every input, the resume log, every sink's target
+/// The cancel run (and `verify`'s, whose inputs are record logs), in its set-up order: every input, the resume log, every sink's target
 /// (claimed by identity), the credentials and the client are checked before anything on disk
 /// is created or truncated; then the market (`--mock`), the run, and the lines after it. A
 /// set-up step that fails is one line and exit 2 (``setUp(_:)``).
 struct CancelFrontend {
-    let command: CancelCommand
+    let input: InputOptions
+    let api: APIOptions
+    let behaviour: BehaviourOptions
+    let output: OutputOptions
+    let selection: SelectOptions
+    /// `offer-cancel verify`: the inputs are record logs, and their cancelled offers are read,
+    /// not cancelled (``CancelPipeline/Mode/verify(_:)``).
+    let verifies: Bool
     let console = Console()
 
-    init(_ command: CancelCommand) { self.command = command }
+    init(_ command: CancelCommand) {
+        (input, api, behaviour, output, selection, verifies) = (command.input, command.api, command.behaviour, command.output, command.selection, false)
+    }
 
-    var input: InputOptions { command.input }
-    var api: APIOptions { command.api }
-    var behaviour: BehaviourOptions { command.behaviour }
-    var output: OutputOptions { command.output }
-    var selection: SelectOptions { command.selection }
+    init(_ command: VerifyCommand) throws {
+        (input, api, behaviour, output, verifies) = (try command.input(), command.api, command.behaviour, command.output, true)
+        selection = try SelectOptions.parse([])
+    }
 
     func run() async throws {
         ignoreBrokenPipes()  // a closed stdout or exec pipe is an error to report, not death
@@ -28,7 +36,9 @@ struct CancelFrontend {
         var context = try await setUp { try sinkContext() }
         let reading = try await setUp { try inputOptions(context.targets) }
         // --select lists its offers once the client exists; files are opened now.
-        let files: IDSource? = selection.select ? nil : try await setUp { try IDSource.open(input.inputs, options: reading) }
+        let files: IDSource? = selection.select ? nil : try await setUp {
+            verifies ? try IDSource.cancelled(inLogs: input.inputs, options: reading) : try IDSource.open(input.inputs, options: reading)
+        }
         for note in files?.notes ?? [] { console.note(note) }
         let recordLog = output.sinks.isEmpty && console.stdoutIsTerminal && !output.noRecords ? RunLog.named(at: .now()) : nil
         var hub = try await setUp { try makeSinks(context: &context, recordLog: recordLog) }
@@ -84,7 +94,7 @@ struct CancelFrontend {
         )
         if output.verbose {
             console.say("offer-cancel \(OfferCancelVersion.current): \(info.inputs.joined(separator: " ")) → \(baseURL), concurrency " + (behaviour.fixedConcurrency ? "\(behaviour.concurrency) fixed" : "adaptive up to \(behaviour.concurrency)")
-                + (behaviour.rate.map { ", rate \($0)" } ?? "") + ", cancels by " + (behaviour.settings.cancelMethod == .auto ? "GET (POST after a 405)" : behaviour.settings.cancelMethod.rawValue) + (input.shard.map { ", shard \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
+                + (behaviour.rate.map { ", rate \($0)" } ?? "") + (verifies ? ", reads each offer" : ", cancels by " + (behaviour.settings.cancelMethod == .auto ? "GET (POST after a 405)" : behaviour.settings.cancelMethod.rawValue)) + (input.shard.map { ", shard \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
                 + "; credentials: " + credentialSource(client))
         }
         try await setUp { try await hub.open(info) }
@@ -96,7 +106,7 @@ struct CancelFrontend {
         var settings = behaviour.settings
         settings.notice = { console.note($0) }
         let pipeline = CancelPipeline(
-            mode: client.map { .send($0) } ?? .dryRun, concurrency: behaviour.concurrency, settings: settings,
+            mode: client.map { verifies ? .verify($0) : .send($0) } ?? .dryRun, concurrency: behaviour.concurrency, settings: settings,
             maxFailures: behaviour.maxFailures, grace: .milliseconds(Int64(behaviour.grace * 1000)), probe: behaviour.probe
         )
         let reporter = showProgress ? ProgressReporter(progress: progress, governor: client == nil ? nil : pipeline.governor, console: console,

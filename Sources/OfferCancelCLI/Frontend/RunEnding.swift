@@ -16,7 +16,10 @@ extension CancelFrontend {
             let counts = source.resumedByOutcome
             let parts = Outcome.allCases.compactMap { outcome in counts[outcome].map { "\($0) \(outcome.rawValue)" } }
             console.note("resumed from \(log): passed over \(source.resumedCount) items the log settled"
-                + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))") + "; --retry-outcomes sends chosen outcomes again")
+                + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))") + (verifies ? "" : "; --retry-outcomes sends chosen outcomes again"))
+        }
+        if verifies, summary.total == 0, source.resumedCount == 0, source.otherShardsCount == 0 {
+            console.note("nothing to verify: \(input.inputs.joined(separator: " ")) record no offer cancelled or already_closed (verify reads NDJSON record logs, as --sink ndjson:… writes them)")
         }
         if let shard = try? input.selectedShard(), !output.quiet {
             console.note("shard \(shard): passed over \(source.otherShardsCount) items of other shards")
@@ -39,13 +42,14 @@ extension CancelFrontend {
     private func resumeCommand(log: String?) -> String {
         let inputs = selection.select ? selection.arguments.joined(separator: " ") : input.inputs.isEmpty ? "-" : input.inputs.joined(separator: " ")
         let shard = input.shard.map { " --shard \($0)" } ?? ""
-        if let log { return "offer-cancel --resume \(log) --sink ndjson:+\(log)\(shard) \(inputs)" }
-        let again = "offer-cancel --sink ndjson:run.ndjson\(shard) \(inputs)"
+        let command = verifies ? "offer-cancel verify" : "offer-cancel"
+        if let log { return "\(command) --resume \(log) --sink ndjson:+\(log)\(shard) \(inputs)" }
+        let again = "\(command) --sink ndjson:run.ndjson\(shard) \(inputs)"
         let streamed = output.sinks.isEmpty || output.sinks.contains { (try? SinkSpec(parsing: $0)).map { $0.scheme == "ndjson" && $0.target == "-" } == true }
         guard streamed else {
             return again + " (this run kept no NDJSON log to --resume from: run the inputs again with one; offers it cancelled answer already_closed)"
         }
-        return "offer-cancel --resume LOG --sink ndjson:+LOG\(shard) \(inputs), LOG being the NDJSON this run wrote to stdout; "
+        return "\(command) --resume LOG --sink ndjson:+LOG\(shard) \(inputs), LOG being the NDJSON this run wrote to stdout; "
             + "if it was not kept: \(again) (offers it cancelled answer already_closed)"
     }
 }

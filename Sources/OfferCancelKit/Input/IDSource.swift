@@ -55,7 +55,7 @@ public final class IDSource: AsyncSequence, Sendable {
     private let queue = ItemQueue(capacity: 1024)
     private let started = Atomic(false)
 
-    private init(reader: InputReader, notes: [String] = []) {
+    init(reader: InputReader, notes: [String] = []) {
         self.reader = reader
         self.notes = notes
     }
@@ -99,7 +99,7 @@ public final class IDSource: AsyncSequence, Sendable {
         IDSource(reader: InputReader(inputs: [(selection.source, SelectionDecoder(selection), nil)], options: options, wake: try WakePipe(), matchBySeq: false))
     }
 
-    private static func openInput(_ path: String, stdin: Int32) throws(InputError) -> ByteInput {
+    static func openInput(_ path: String, stdin: Int32) throws(InputError) -> ByteInput {
         if path == "-" { return ByteInput(fileDescriptor: stdin, closeOnDeinit: false) }
         var info = stat()
         guard stat(path, &info) == 0 else {

@@ -24,6 +24,17 @@ public struct CancelPipeline: Sendable {
         case send(MarketClient)
         /// Send nothing; record each as `dry_run`.
         case dryRun
+        /// Read each offer (`GET /offers/{id}`) through this client and record whether it is
+        /// CLOSED (`offer-cancel verify`): no cancel is sent.
+        case verify(MarketClient)
+
+        /// The client requests go through; `nil` in a dry run.
+        var client: MarketClient? {
+            switch self {
+            case .send(let client), .verify(let client): client
+            case .dryRun: nil
+            }
+        }
     }
 
     public let mode: Mode
@@ -76,7 +87,7 @@ public struct CancelPipeline: Sendable {
         control.onReadingStopped { source.stop() }
         // The first token before the first cancel: refused or unreachable credentials abort
         // a run that has sent nothing (every item is then recorded skipped).
-        if case .send(let client) = mode, let failure = await client.prepare() { control.abort(failure) }
+        if let client = mode.client, let failure = await client.prepare() { control.abort(failure) }
         try await drive(source: source, stages: stages, emitter: &emitter, control: control, progress: progress)
         let sent = stages.worker != nil
         let summary = RunSummary(
@@ -90,7 +101,7 @@ public struct CancelPipeline: Sendable {
             confirmed: emitter.confirmed,
             unconfirmed: emitter.unconfirmed,
             flow: sent ? governor.statistics : nil,
-            cancelMethod: sent ? stages.cancelMethod.description : nil
+            cancelMethod: sent && !stages.verifies ? stages.cancelMethod.description : nil
         )
         hub = emitter.hub
         await hub.close(summary)
@@ -103,14 +114,18 @@ public struct CancelPipeline: Sendable {
         var worker: CancelWorker?
         var confirmation: ConfirmationStage?
         let cancelMethod: CancelMethod
+        /// Whether the workers read offers instead of cancelling them (``Mode/verify(_:)``).
+        var verifies: Bool { worker?.verifies ?? false }
 
         init(_ pipeline: CancelPipeline, control: RunControl) {
             let settings = pipeline.settings
             cancelMethod = CancelMethod(settings.cancelMethod)
-            guard case .send(let client) = pipeline.mode else { return }
+            guard let client = pipeline.mode.client else { return }
+            var verifies = false
+            if case .verify = pipeline.mode { verifies = true }
             worker = CancelWorker(client: client, governor: pipeline.governor, settings: settings, control: control, cancelMethod: cancelMethod,
-                                  silence: SilenceProbe(window: pipeline.probe, timeout: client.timeout))
-            if settings.confirm {
+                                  silence: SilenceProbe(window: pipeline.probe, timeout: client.timeout), verifies: verifies)
+            if settings.confirm, !verifies {
                 confirmation = ConfirmationStage(client: client, governor: pipeline.governor, control: control, timeout: settings.confirmTimeout,
                                                  concurrency: settings.confirmConcurrency)
             }

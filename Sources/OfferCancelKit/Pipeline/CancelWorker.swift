@@ -19,8 +19,8 @@ public struct CancelSettings: Sendable {
     public init() {}
 }
 
-/// Cancels one ID: a permit from the run's ``Governor``, request, classification, retries,
-/// token refresh. Safe to call from many tasks at once. (`--confirm` is the
+/// Cancels one ID (or, under `verify`, reads its offer): a permit from the run's
+/// ``Governor``, request, classification, retries, token refresh. Safe to call from many tasks at once. (`--confirm` is the
 /// ``ConfirmationStage``'s.)
 ///
 /// Nothing new starts once the run halts (``RunControl``): no first attempt, retry or
@@ -34,6 +34,9 @@ struct CancelWorker: Sendable {
     let control: RunControl
     let cancelMethod: CancelMethod
     let silence: SilenceProbe
+    /// Reads the offer (`GET /offers/{id}`) instead of cancelling it, and records whether it
+    /// is CLOSED (``CancelRecord/judgeRead()``): `offer-cancel verify`.
+    var verifies = false
 
     func process(_ item: InputItem, id: OfferID) async -> CancelRecord {
         var attempts = ItemAttempts(CancelRecord(seq: item.seq, source: item.source, line: item.line, offerId: id.text, outcome: .failed))
@@ -58,7 +61,9 @@ struct CancelWorker: Sendable {
                 }
             }
         }
-        if attempts.record.outcome == .failed, attempts.mayHaveApplied, !Task.isCancelled {
+        if verifies {
+            attempts.record.judgeRead()
+        } else if attempts.record.outcome == .failed, attempts.mayHaveApplied, !Task.isCancelled {
             await checkWhetherApplied(id, record: &attempts.record)
         }
         return attempts.finished()
@@ -107,8 +112,8 @@ struct CancelWorker: Sendable {
     private func attempt(_ id: OfferID, permit: Governor.Permit, _ attempts: inout ItemAttempts) async -> Next {
         attempts.sent += 1
         let sentAt = ContinuousClock.now
-        let method = cancelMethod.current
-        let reply = await client.send(.cancel(id), method: method)
+        let method = verifies ? .GET : cancelMethod.current
+        let reply = verifies ? await client.send(.offer(id)) : await client.send(.cancel(id), method: method)
         let verdict = ReplyClassifier.classify(reply, latency: .now - sentAt)
         var retry = Governor.Retry.ownBackoff
         if reply.cannotSend {
@@ -121,7 +126,8 @@ struct CancelWorker: Sendable {
             attempts.record.attempts = attempts.sent
             attempts.record.outcome = .failed
             attempts.record.httpStatus = reply.status
-            attempts.record.errorMessage = "interrupted after the grace period with the request in flight: the cancel may or may not have been applied (--resume sends it again)"
+            attempts.record.errorMessage = verifies ? "interrupted after the grace period with the read in flight (--resume reads it again)"
+                : "interrupted after the grace period with the request in flight: the cancel may or may not have been applied (--resume sends it again)"
             return .done
         }
         if reply.cannotSend {
@@ -139,7 +145,7 @@ struct CancelWorker: Sendable {
         }
         switch reply.status {
         case 401?: return await unauthorized(reply, verdict, &attempts)
-        case 405?: return refused(method, verdict, &attempts.record)
+        case 405? where !verifies: return refused(method, verdict, &attempts.record)
         default: return settle(verdict, retry: retry, &attempts)
         }
     }

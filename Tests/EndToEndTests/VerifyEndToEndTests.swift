@@ -1,0 +1,101 @@
+import Foundation
+import JSONStream
+import Testing
+import TestSupport
+
+extension EndToEnd {
+    /// `offer-cancel verify`: the offers a job's logs show cancelled, read back from the market.
+    @Suite(.serialized, .machineShare) struct VerifyEndToEndTests {
+        let scratch: Scratch
+
+        init() throws { scratch = try Scratch() }
+
+        func records(_ path: String) throws -> [JSONValue] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        }
+
+        func offerReads(_ market: MockProcess) async throws -> Int64 {
+            try await market.stats()["requests"]?["offer"]?.integer ?? -1
+        }
+
+        /// Offers stay CLOSING_OFFER for 2 s after their cancel: a verify at once finds none
+        /// CLOSED and exits 1; after the delay, resumed from its own log, it reads again only
+        /// those and exits 0; a third, resumed, reads nothing.
+        @Test func aJobIsProvedDoneOnceItsOffersClose() async throws {
+            let market = try MockProcess(["--close-delay-ms", "2000"])
+            let ids = try IDFile(count: 300)
+            let log = scratch.file("run.ndjson"), proof = scratch.file("verify.ndjson")
+            let cancel = try CancelRun.run(["--base-url", market.baseURL, "-q", "--sink", "ndjson:\(log)", ids.path])
+            #expect(cancel.status == 0, "\(cancel.stderr)")
+
+            let early = try CancelRun.run(["verify", "--base-url", market.baseURL, "--sink", "ndjson:\(proof)", "--sink", "summary", log])
+            #expect(early.status == 1, "offers still closing: \(early.stderr)")
+            let first = try records(proof)
+            #expect(first.count == 300)
+            #expect(first.allSatisfy { $0["outcome"]?.string == "already_closed" && $0["confirmed"]?.bool == false && $0["offerStatus"]?.string == "CLOSING_OFFER" })
+            #expect(early.stderr.contains("300 not seen CLOSED (CLOSING_OFFER ×300)"), "\(early.stderr)")
+
+            try await Task.sleep(for: .milliseconds(2_500))
+            let later = try CancelRun.run(["verify", "--base-url", market.baseURL, "--resume", proof, "--sink", "ndjson:+\(proof)", log])
+            #expect(later.status == 0, "every offer CLOSED now: \(later.stderr)")
+            let second = try records(proof).dropFirst(300)
+            #expect(second.count == 300)
+            #expect(second.allSatisfy { $0["outcome"]?.string == "already_closed" && $0["confirmed"]?.bool == true && $0["offerStatus"]?.string == "CLOSED" })
+            #expect(Set(second.compactMap { $0["offerId"]?.string }) == Set(ids.ids))
+
+            let readsBefore = try await offerReads(market)
+            let again = try CancelRun.run(["verify", "--base-url", market.baseURL, "--resume", proof, "--sink", "ndjson:+\(proof)", log])
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(try await offerReads(market) == readsBefore, "nothing left to read")
+            #expect(again.stderr.contains("passed over 300 items the log settled"), "\(again.stderr)")
+            #expect(try await market.stats()["requests"]?["cancel"]?.integer == 300, "verify sent no cancel")
+        }
+
+        /// A job of two logs (a run and its resume, which met some offers again): each offer
+        /// recorded cancelled or already_closed is read once; the others are not read at all.
+        /// An offer the logs call cancelled that is READY at the market fails the verify.
+        @Test func eachCancelledOfferIsReadOnceAndAnOpenOneFails() async throws {
+            let market = try MockProcess()
+            let ids = try IDFile(count: 100)
+            let log = scratch.file("run.ndjson"), resumed = scratch.file("resumed.ndjson")
+            let cancel = try CancelRun.run(["--base-url", market.baseURL, "-q", "--sink", "ndjson:\(log)", ids.path])
+            #expect(cancel.status == 0, "\(cancel.stderr)")
+            let open = try IDFile(count: 3, salt: 7)
+            let resumedLines = ids.ids.prefix(40).map { #"{"offerId":"\#($0)","outcome":"already_closed"}"# }
+                + open.ids.map { #"{"offerId":"\#($0)","outcome":"cancelled"}"# }
+                + (0..<5).map { #"{"offerId":"\#(testID(1_000 + $0))","outcome":"not_found"}"# }
+                + (0..<5).map { #"{"offerId":"\#(testID(2_000 + $0))","outcome":"failed"}"# }
+                + ["{\"offerId\":\"torn"]
+            try resumedLines.joined(separator: "\n").write(toFile: resumed, atomically: true, encoding: .utf8)
+
+            let verify = try CancelRun.run(["verify", "--base-url", market.baseURL, "-q", "--sink", "ndjson:-", log, resumed])
+            #expect(verify.status == 1, "three offers are open: \(verify.stderr)")
+            let read = try verify.records()
+            #expect(read.count == 103)
+            #expect(Set(read.compactMap { $0["offerId"]?.string }).count == 103, "one record per offer")
+            #expect(try await offerReads(market) == 103, "each read once, the not_found and failed ones not at all")
+            let failed = read.filter { $0["outcome"]?.string == "failed" }
+            #expect(Set(failed.compactMap { $0["offerId"]?.string }) == Set(open.ids))
+            #expect(failed.allSatisfy { $0["confirmed"]?.bool == false && $0["errorMessage"]?.string == "the offer is READY: not closed" })
+        }
+
+        /// Misuse is one line and exit 2, before anything is read or written: no log, a flag
+        /// of the cancel run's that verify cannot honour, a sink over the log being read.
+        @Test func misuseIsOneLineAndTheLogIsKept() throws {
+            let log = scratch.file("run.ndjson")
+            let line = #"{"offerId":"\#(testID(1))","outcome":"cancelled"}"# + "\n"
+            try line.write(toFile: log, atomically: true, encoding: .utf8)
+            for (arguments, message) in [
+                (["verify", "--mock"], "name the record logs to verify"),
+                (["verify", "--mock", "--confirm", log], "drop --confirm"),
+                (["verify", "--mock", "--sink", "ndjson:\(log)", log], "would write over an input of this run"),
+                (["verify", "--mock", scratch.file("missing.ndjson")], "No such file or directory"),
+            ] {
+                let run = try CancelRun.run(arguments)
+                #expect(run.status == 2, "\(arguments): \(run.stderr)")
+                #expect(run.stderr.contains(message) && run.stderr.split(separator: "\n").count == 1, "\(arguments): \(run.stderr)")
+            }
+            #expect(try String(contentsOfFile: log, encoding: .utf8) == line)
+        }
+    }
+}
