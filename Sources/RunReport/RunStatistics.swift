@@ -23,7 +23,7 @@ public struct RunStatistics: Sendable {
     public private(set) var confirmed = 0
     public private(set) var unconfirmed = 0
     /// Offers not seen CLOSED, by the status last read (`unread` when none was): a live run's
-    /// records only. At most ``statusKinds`` statuses; the rest count as `other`.
+    /// records only. At most 16 statuses (`statusKinds`); the rest count as `other`.
     public private(set) var notClosedByStatus: [String: Int] = [:]
     static let statusKinds = 16
     /// From accepted cancel to CLOSED, in microseconds.

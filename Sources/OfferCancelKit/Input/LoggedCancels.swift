@@ -41,7 +41,7 @@ final class LoggedCancelsDecoder: RawItemDecoder {
 
 extension IDSource {
     /// The offers the record logs at `paths` say were cancelled, each once, as the items of
-    /// one input per log (``LoggedCancelsDecoder``). Every log is opened now: one that cannot
+    /// one input per log (`LoggedCancelsDecoder`). Every log is opened now: one that cannot
     /// be read is an ``InputError`` before any request.
     public static func cancelled(inLogs paths: [String], options: IDSourceOptions) throws(InputError) -> IDSource {
         let seen = LoggedCancelsDecoder.Seen()
