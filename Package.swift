@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "NDJSONSink", targets: ["NDJSONSink"]),
         .library(name: "SummarySink", targets: ["SummarySink"]),
         .library(name: "RunReport", targets: ["RunReport"]),
+        .library(name: "RunMetrics", targets: ["RunMetrics"]),
         .library(name: "ExecSink", targets: ["ExecSink"]),
         .plugin(name: "NewSink", targets: ["NewSink"]),
     ],
@@ -40,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        // The run's metrics in Prometheus' exposition format (`--metrics-listen`, `--metrics-textfile`).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // `swift package generate-documentation` (the DocC catalogs; CI builds them).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -73,6 +76,20 @@ let package = Package(
         .target(
             name: "RunReport",
             dependencies: ["OfferCancelKit", "JSONStream", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Metrics while a run goes: its instruments, endpoint and textfile
+        .target(
+            name: "RunMetrics",
+            dependencies: [
+                "OfferCancelKit",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
 
@@ -120,7 +137,7 @@ let package = Package(
         .target(
             name: "OfferCancelCLI",
             dependencies: [
-                "OfferCancelKit", "CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "RunReport",
+                "OfferCancelKit", "CSVSink", "NDJSONSink", "SummarySink", "ExecSink", "RunReport", "RunMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -161,6 +178,7 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .testTarget(name: "RunReportTests", dependencies: ["RunReport", "OfferCancelKit", "JSONStream", "TestSupport"], swiftSettings: testSettings),
+        .testTarget(name: "RunMetricsTests", dependencies: ["RunMetrics", "OfferCancelKit"], swiftSettings: testSettings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["JSONStream", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")],

@@ -290,3 +290,19 @@ func shell(_ script: String, environment: [String: String] = ["ARKANE_TOKEN": "m
     process.waitUntilExit()
     return (process.terminationStatus, text)
 }
+
+/// A port nobody listens on now, from the kernel (bound to port 0, then closed).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw HarnessError("socket: \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw HarnessError("bind: \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

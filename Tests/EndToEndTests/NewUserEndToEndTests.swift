@@ -121,28 +121,13 @@ extension EndToEnd {
             #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
         }
 
-        /// A loopback port nothing listens on (bound, then let go).
-        static func closedPort() throws -> Int {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-            }
-            guard bound else { throw HarnessError("no free port") }
-            return Int(UInt16(bigEndian: address.sin_port))
-        }
-
         /// Nothing listening, or a TLS server spoken to over http://: the run used to hang
         /// without a word (each connect retried for 10 s by the HTTP client). Now it ends at
         /// once: exit 3, every item `skipped`, one line naming the host, the port and why.
         @Test(arguments: ["refused", "tls"])
         func anUnreachableServerIsOneLineNotAHang(kind: String) throws {
             let market = kind == "tls" ? try MockProcess(["--tls-self-signed", scratch.file("tls")]) : nil
-            let port = try market?.port ?? Self.closedPort()
+            let port = try market?.port ?? freePort()
             let log = scratch.file("unreachable.ndjson")
             let ids = try IDFile(count: 5)
             // Killed after 120 s if it hangs (as it did): the test then fails, it does not hang.

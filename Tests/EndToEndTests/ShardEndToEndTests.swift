@@ -54,16 +54,21 @@ extension EndToEnd {
         }
 
         /// The README's recipe run by GNU parallel itself (Debian's `parallel`), four shards at
-        /// once on this host against one market whose rate limit they share: each offer is
-        /// cancelled once, each ID has one record in one shard's log, and `report` over the
-        /// four logs counts the whole input. A limit of 100 a second, which even four sanitized
-        /// clients meet on two cores.
+        /// once on this host against one market whose rate limit they share, watched by a real
+        /// Prometheus (Debian's `prometheus`) scraping each shard's `--metrics-listen` every
+        /// second: each offer is cancelled once, each ID has one record in one shard's log,
+        /// `report` over the four logs counts the whole input, and so does Prometheus, asked
+        /// through its HTTP API. A limit of 100 a second, which even four sanitized clients
+        /// meet on two cores.
         @Test func gnuParallelRunsFourShardsThatCoverTheInputOnce() async throws {
             let market = try MockProcess(["--rate-limit", "100/s"])
             let ids = try IDFile(count: 1_000)
-            let log = scratch.file("shard-{}.ndjson")
+            let ports = try (0..<5).map { _ in try freePort() }
+            let prometheus = try PrometheusProcess(scraping: ports.prefix(4).map { "127.0.0.1:\($0)" }, port: ports[4], folder: scratch.file("prometheus"))
+            let log = scratch.file("shard-{1}.ndjson")
             let parallel = try shell("""
-                parallel --will-cite --jobs 4 offer-cancel --base-url \(market.baseURL) -q --shard {}/4 --sink ndjson:+\(log) \(ids.path) ::: 1 2 3 4
+                parallel --will-cite --jobs 4 --link offer-cancel --base-url \(market.baseURL) -q --shard {1}/4 --sink ndjson:+\(log) \
+                  --metrics-listen 127.0.0.1:{2} --metrics-linger 3 \(ids.path) ::: 1 2 3 4 ::: \(ports.prefix(4).map(String.init).joined(separator: " "))
                 """)
             #expect(parallel.status == 0, "parallel's status is the number of shards that failed: \(parallel.stderr)")
             let logs = (1...4).map { scratch.file("shard-\($0).ndjson") }
@@ -83,6 +88,11 @@ extension EndToEnd {
             #expect(merged["total"]?.integer == Int64(ids.ids.count))
             #expect(merged["runs"]?.integer == 4)
             #expect(merged["outcomes"]?["cancelled"]?.integer == Int64(ids.ids.count))
+            // Each shard's last scrape, after it ended (--metrics-linger), holds its totals.
+            let total = try await prometheus.query("sum(max_over_time(offer_cancel_records_total[10m]))")
+            #expect(total == Double(ids.ids.count), "Prometheus counted the job's records")
+            let shards = try await prometheus.query("count(max_over_time(offer_cancel_up[10m]))")
+            #expect(shards == 4, "one series of each shard")
         }
 
         /// A shard resumes from its own log alone, and the resume hint keeps the shard.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OfferCancelKit
+import RunMetrics
 
 /// The cancel run (and `verify`'s, whose inputs are record logs), in its set-up order: every input, the resume log, every sink's target
 /// (claimed by identity), the credentials and the client are checked before anything on disk
@@ -41,7 +42,8 @@ struct CancelFrontend {
         }
         for note in files?.notes ?? [] { console.note(note) }
         let recordLog = output.sinks.isEmpty && console.stdoutIsTerminal && !output.noRecords ? RunLog.named(at: .now()) : nil
-        var hub = try await setUp { try makeSinks(context: &context, recordLog: recordLog) }
+        let metrics = try await setUp { try await makeMetricsExporter(targets: context.targets) }
+        var hub = try await setUp { try makeSinks(context: &context, recordLog: recordLog, metrics: metrics?.metrics) }
         if !behaviour.dryRun, !output.noRecords, !hub.hasRecordKeeper {
             console.note("no sink keeps a record per offer (summary only counts them): add --sink ndjson:+run.ndjson or --sink csv:results.csv, or say --no-records")
             throw ExitCode(2)
@@ -64,7 +66,7 @@ struct CancelFrontend {
         do {
             let source: IDSource
             if let files { source = files } else { source = try await select(client: client!, options: reading) }
-            status = try await execute(source: source, hub: &hub, client: behaviour.dryRun ? nil : client, baseURL: baseURL, recordLog: recordLog)
+            status = try await execute(source: source, hub: &hub, client: behaviour.dryRun ? nil : client, baseURL: baseURL, recordLog: recordLog, metrics: metrics)
         } catch {
             await client?.shutdown()
             mock?.stop()
@@ -86,7 +88,8 @@ struct CancelFrontend {
     }
 
     /// Opens the sinks, runs the pipeline, and says how it went. Returns the exit status.
-    private func execute(source: IDSource, hub: inout SinkHub, client: MarketClient?, baseURL: String, recordLog: String?) async throws -> Int32 {
+    private func execute(source: IDSource, hub: inout SinkHub, client: MarketClient?, baseURL: String, recordLog: String?,
+                         metrics: MetricsExporter?) async throws -> Int32 {
         let inputs = selection.select ? [OfferSelection(query: try selection.filters.query()).source] : input.inputs.isEmpty ? ["-"] : input.inputs
         let info = RunInfo(
             startedAt: .now(), inputs: inputs, baseURL: baseURL,
@@ -112,15 +115,19 @@ struct CancelFrontend {
         let reporter = showProgress ? ProgressReporter(progress: progress, governor: client == nil ? nil : pipeline.governor, console: console,
                                                       estimatedTotal: { source.estimatedTotal }) : nil
         reporter?.start()
+        let governor = client == nil ? nil : pipeline.governor
+        metrics?.start(governor: governor, progress: progress)
         let result: RunResult
         do {
             result = try await pipeline.run(source: source, hub: &hub, info: info, control: control, progress: progress)
         } catch {
             await reporter?.finish()
+            await metrics?.finish(governor: governor, progress: progress)
             console.note("input failed: \(error)")
             return 2
         }
         await reporter?.finish()
+        await metrics?.finish(governor: governor, progress: progress)
 
         return finish(result, source: source, hub: hub, recordLog: recordLog, signals: signals)
     }

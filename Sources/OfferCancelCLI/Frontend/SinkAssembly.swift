@@ -3,6 +3,7 @@ import ExecSink
 import Foundation
 import NDJSONSink
 import OfferCancelKit
+import RunMetrics
 import SummarySink
 
 /// The cancel run's sinks: what each is told (its context), which ones the flags name or the
@@ -38,7 +39,7 @@ extension CancelFrontend {
     /// The sinks the flags name, or the defaults: the records to stdout when it is not a
     /// terminal, else to `recordLog`. The text summary goes to stderr unless `-q` or a
     /// `summary` sink is named (naming other sinks used to drop it silently). Touches no file.
-    func makeSinks(context: inout SinkContext, recordLog: String?) throws -> SinkHub {
+    func makeSinks(context: inout SinkContext, recordLog: String?, metrics: RunMetrics? = nil) throws -> SinkHub {
         var specs = try output.sinks.map { try SinkSpec(parsing: $0) }
         if output.sinks.isEmpty {
             if let recordLog {
@@ -51,6 +52,7 @@ extension CancelFrontend {
         let registry = OfferCancelCommand.registry
         var sinks: [(name: String, sink: any OfferSink)] = try specs.map { ($0.description, try registry.makeSink($0, context: context)) }
         if output.verbose { sinks.append(("verbose", VerboseSink(console: console))) }
+        if let metrics { sinks.append(("metrics", MetricsSink(metrics))) }
         return SinkHub(sinks, report: console.note)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import OfferCancelKit
+import RunMetrics
 
 extension InputFormat: ExpressibleByArgument {}
 
@@ -239,8 +240,31 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Say more on stderr: the run's settings and every failed record.")
     var verbose = false
 
+    @Option(help: ArgumentHelp("Serve the run's metrics for Prometheus at http://HOST:PORT/metrics while it goes; PORT alone listens on loopback (127.0.0.1), another host only when named (0.0.0.0:9464).", valueName: "[host:]port"))
+    var metricsListen: String?
+
+    @Option(help: ArgumentHelp("Rewrite this file with the run's metrics every 5 s and at the end, atomically (node_exporter's textfile collector).", valueName: "path"))
+    var metricsTextfile: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --metrics-listen: keep serving /metrics this many seconds after the run ends (at most 300), so that a last scrape sees its totals.", valueName: "seconds"))
+    var metricsLinger = 0.0
+
+    /// `--metrics-listen`, parsed.
+    var metricsAddress: ListenAddress? {
+        get throws {
+            guard let metricsListen else { return nil }
+            guard let address = ListenAddress(metricsListen) else {
+                throw ValidationError("--metrics-listen \(metricsListen): expected [HOST:]PORT, PORT from 0 to 65535 (9464, :9464, 0.0.0.0:9464, [::1]:9464)")
+            }
+            return address
+        }
+    }
+
     func validate() throws {
         if quiet && verbose { throw ValidationError("-q and -v ask for opposite things: choose one") }
+        _ = try metricsAddress
+        if !(0...300).contains(metricsLinger) { throw ValidationError("--metrics-linger \(metricsLinger): expected 0 to 300 seconds") }
+        if metricsLinger > 0, metricsListen == nil { throw ValidationError("--metrics-linger keeps the endpoint of --metrics-listen: add --metrics-listen") }
         if noRecords, let keeping = sinks.first(where: { spec in ["csv", "ndjson", "exec"].contains(spec.split(separator: ":").first.map(String.init) ?? "") }) {
             throw ValidationError("--no-records keeps no record, yet --sink \(keeping) would keep them: drop one of the two")
         }
