@@ -41,15 +41,16 @@ public final class MetricsExporter: Sendable {
         self.task.withLockedValue { $0 = task }
     }
 
-    /// The last sample and textfile, once the run has ended; then the endpoint closes.
-    public func finish(governor: Governor?, progress: RunProgress) async {
+    /// The last sample and textfile, once the run has ended; then the endpoint closes, after
+    /// the linger — which the next Ctrl-C or SIGTERM ends (`control`'s next phase).
+    public func finish(governor: Governor?, progress: RunProgress, control: RunControl) async {
         let running = task.withLockedValue { $0 }
         running?.cancel()
         await running?.value
         metrics.sample(flow: governor?.statistics, progress: progress.snapshot)
         writeTextfile()
         if let endpoint {
-            if linger > .zero { try? await Task.sleep(for: linger) }
+            _ = await control.sleep(for: linger, unless: control.isHalted ? .graceOver : .halted)
             await endpoint.stop()
         }
     }

@@ -122,14 +122,16 @@ struct CancelFrontend {
             result = try await pipeline.run(source: source, hub: &hub, info: info, control: control, progress: progress)
         } catch {
             await reporter?.finish()
-            await metrics?.finish(governor: governor, progress: progress)
+            await metrics?.finish(governor: governor, progress: progress, control: control)
             console.note("input failed: \(error)")
             return 2
         }
         await reporter?.finish()
-        await metrics?.finish(governor: governor, progress: progress)
-
-        return finish(result, source: source, hub: hub, recordLog: recordLog, signals: signals)
+        // The lines after the run come first; then the metrics' last sample and linger, which
+        // a signal ends without changing the status of a run that ended before it.
+        let status = finish(result, source: source, hub: hub, recordLog: recordLog, signals: signals)
+        await metrics?.finish(governor: governor, progress: progress, control: control)
+        return status
     }
 
     /// Runs a set-up step; its failure is a configuration error: one line, exit 2.

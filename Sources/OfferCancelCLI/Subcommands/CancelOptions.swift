@@ -246,7 +246,7 @@ struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Rewrite this file with the run's metrics every 5 s and at the end, atomically (node_exporter's textfile collector).", valueName: "path"))
     var metricsTextfile: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("With --metrics-listen: keep serving /metrics this many seconds after the run ends (at most 300), so that a last scrape sees its totals.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --metrics-listen: keep serving /metrics this many seconds after the run ends (at most 300), so that a last scrape sees its totals; Ctrl-C ends the wait.", valueName: "seconds"))
     var metricsLinger = 0.0
 
     /// `--metrics-listen`, parsed.
