@@ -78,7 +78,8 @@ extension EndToEnd {
         @Test func scrapersThatMisbehaveChangeNothing() async throws {
             let market = try MockProcess(["--latency-ms", "20"])
             let ids = try IDFile(count: 2_000)
-            let run = try LiveRun(["--base-url", market.baseURL, "-q", "--metrics-listen", "0", "--sink", "ndjson:-", ids.path])
+            // Paced, so that the run outlasts the scrapers on any build (4 s at least).
+            let run = try LiveRun(["--base-url", market.baseURL, "-q", "--rate", "500/s", "--metrics-listen", "0", "--sink", "ndjson:-", ids.path])
             #expect(run.wait(upTo: 60) { run.stderr.contains("/metrics") }, "\(run.stderr)")
             let url = try #require(run.stderr.split(separator: "\n").first { $0.contains("metrics: http://") }?.split(separator: " ").last.map(String.init))
             let port = try #require(url.split(separator: ":").last?.split(separator: "/").first.map(String.init))
