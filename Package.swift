@@ -41,7 +41,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
-        // The run's metrics in Prometheus' exposition format (`--metrics-listen`, `--metrics-textfile`).
+        // The run's metrics: swift-metrics' instruments, Prometheus' exposition (`--metrics-listen`, `--metrics-textfile`).
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // `swift package generate-documentation` (the DocC catalogs; CI builds them).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
@@ -84,6 +85,7 @@ let package = Package(
             name: "RunMetrics",
             dependencies: [
                 "OfferCancelKit",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
