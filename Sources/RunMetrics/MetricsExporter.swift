@@ -3,8 +3,8 @@ import OfferCancelKit
 
 /// Keeps a run's metrics current while it goes: every second it samples flow control and the
 /// progress counters, every five it rewrites the textfile; at the end it does both once more
-/// and stops the endpoint (after `--metrics-linger`). Nothing it does can stop or slow the run: a textfile that cannot be
-/// written is reported once, and the run goes on.
+/// and stops the endpoint (after `--metrics-linger`). Nothing it does can stop or slow the
+/// run: a textfile that cannot be written is reported once, and the run goes on.
 public final class MetricsExporter: Sendable {
     public let metrics: RunMetrics
     private let textfile: MetricsTextfile?
