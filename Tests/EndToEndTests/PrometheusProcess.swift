@@ -7,9 +7,11 @@ import JSONStream
 final class PrometheusProcess {
     let process = Process()
     let port: Int
+    let targets: [String]
 
     init(scraping targets: [String], port: Int, folder: String) throws {
         self.port = port
+        self.targets = targets
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let config = folder + "/prometheus.yml"
         try """
@@ -37,6 +39,24 @@ final class PrometheusProcess {
     deinit {
         process.terminate()
         process.waitUntilExit()
+    }
+
+    /// Returns once every target has a scrape loop. Prometheus applies its targets some
+    /// seconds after its port opens (its scrape manager takes target updates every 5 s): a
+    /// process that came and went before then would never be scraped.
+    func waitUntilScraping() async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/targets?state=active")
+            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)),
+               let body = try? await response.body.collect(upTo: 1 << 20),
+               let reply = try? JSONValue.parse(Array(body.readableBytesView)),
+               reply["data"]?["activeTargets"]?.count == targets.count {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw HarnessError("prometheus did not take its \(targets.count) targets within 60 s")
     }
 
     /// The one value of the instant query `promQL`, through the HTTP API.

@@ -65,6 +65,7 @@ extension EndToEnd {
             let ids = try IDFile(count: 1_000)
             let ports = try (0..<5).map { _ in try freePort() }
             let prometheus = try PrometheusProcess(scraping: ports.prefix(4).map { "127.0.0.1:\($0)" }, port: ports[4], folder: scratch.file("prometheus"))
+            try await prometheus.waitUntilScraping()
             let log = scratch.file("shard-{1}.ndjson")
             let parallel = try shell("""
                 parallel --will-cite --jobs 4 --link offer-cancel --base-url \(market.baseURL) -q --shard {1}/4 --sink ndjson:+\(log) \
