@@ -82,15 +82,33 @@ extension EndToEnd {
             #expect(failed.allSatisfy { $0["confirmed"]?.bool == false && $0["errorMessage"]?.string == "the offer is READY: not closed" })
         }
 
-        /// Misuse is one line and exit 2, before anything is read or written: no log, a flag
-        /// of the cancel run's that verify cannot honour, a sink over the log being read.
+        /// verify's help names only what verify honours: none of the options of sending and
+        /// confirming a cancel, which `cancel`'s help lists.
+        @Test func theHelpListsNoOptionOfSendingACancel() throws {
+            let sendingOptions: Set = ["--cancel-method", "--confirm", "--confirm-timeout", "--confirm-concurrency"]
+            /// The options a help text names, wherever they stand (`[--confirm]` in the usage line).
+            func options(_ help: Data) -> Set<String> {
+                Set(String(decoding: help, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+                    .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "[]().,")) }.filter { $0.hasPrefix("--") })
+            }
+            let verify = try CancelRun.run(["verify", "--help"])
+            #expect(verify.status == 0)
+            #expect(options(verify.stdout).isSuperset(of: ["--concurrency", "--max-attempts", "--resume", "--sink"]), "\(options(verify.stdout))")
+            #expect(options(verify.stdout).isDisjoint(with: sendingOptions), "\(options(verify.stdout))")
+            let cancel = try CancelRun.run(["help", "cancel"])
+            #expect(options(cancel.stdout).isSuperset(of: sendingOptions), "\(options(cancel.stdout))")
+        }
+
+        /// Misuse is one line and exit 2, before anything is read or written: no log, an option
+        /// of the cancel run's, a sink over the log being read.
         @Test func misuseIsOneLineAndTheLogIsKept() throws {
             let log = scratch.file("run.ndjson")
             let line = #"{"offerId":"\#(testID(1))","outcome":"cancelled"}"# + "\n"
             try line.write(toFile: log, atomically: true, encoding: .utf8)
             for (arguments, message) in [
                 (["verify", "--mock"], "name the record logs to verify"),
-                (["verify", "--mock", "--confirm", log], "drop --confirm"),
+                (["verify", "--mock", "--confirm", log], "Unknown option '--confirm'"),
+                (["verify", "--mock", "--cancel-method", "POST", log], "Unknown option '--cancel-method'"),
                 (["verify", "--mock", "--sink", "ndjson:\(log)", log], "would write over an input of this run"),
                 (["verify", "--mock", scratch.file("missing.ndjson")], "No such file or directory"),
             ] {

@@ -13,18 +13,27 @@ struct CancelFrontend {
     let behaviour: BehaviourOptions
     let output: OutputOptions
     let selection: SelectOptions
-    /// `offer-cancel verify`: the inputs are record logs, and their cancelled offers are read,
-    /// not cancelled (``CancelPipeline/Mode/verify(_:)``).
-    let verifies: Bool
+    /// How cancels are sent and confirmed; `nil` for `offer-cancel verify`, whose inputs are
+    /// record logs and whose offers are read, not cancelled (``CancelPipeline/Mode/verify(_:)``).
+    let sending: CancelSendingOptions?
     let console = Console()
 
     init(_ command: CancelCommand) {
-        (input, api, behaviour, output, selection, verifies) = (command.input, command.api, command.behaviour, command.output, command.selection, false)
+        (input, api, behaviour, sending, output, selection) = (command.input, command.api, command.behaviour, command.sending, command.output, command.selection)
     }
 
     init(_ command: VerifyCommand) throws {
-        (input, api, behaviour, output, verifies) = (try command.input(), command.api, command.behaviour, command.output, true)
+        (input, api, behaviour, sending, output) = (try command.input(), command.api, command.behaviour, nil, command.output)
         selection = try SelectOptions.parse([])
+    }
+
+    var verifies: Bool { sending == nil }
+
+    /// The run's settings: the behaviour options, and the sending options of a cancel run.
+    var settings: CancelSettings {
+        var settings = behaviour.settings
+        sending?.apply(to: &settings, concurrency: behaviour.concurrency)
+        return settings
     }
 
     func run() async throws {
@@ -97,7 +106,7 @@ struct CancelFrontend {
         )
         if output.verbose {
             console.say("offer-cancel \(OfferCancelVersion.current): \(info.inputs.joined(separator: " ")) → \(baseURL), concurrency " + (behaviour.fixedConcurrency ? "\(behaviour.concurrency) fixed" : "adaptive up to \(behaviour.concurrency)")
-                + (behaviour.rate.map { ", rate \($0)" } ?? "") + (verifies ? ", reads each offer" : ", cancels by " + (behaviour.settings.cancelMethod == .auto ? "GET (POST after a 405)" : behaviour.settings.cancelMethod.rawValue)) + (input.shard.map { ", shard \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
+                + (behaviour.rate.map { ", rate \($0)" } ?? "") + (verifies ? ", reads each offer" : ", cancels by " + (settings.cancelMethod == .auto ? "GET (POST after a 405)" : settings.cancelMethod.rawValue)) + (input.shard.map { ", shard \($0)" } ?? "") + (behaviour.dryRun ? ", dry run" : "") + "; sinks: \(hub.names.joined(separator: " "))"
                 + "; credentials: " + credentialSource(client))
         }
         try await setUp { try await hub.open(info) }
@@ -106,7 +115,7 @@ struct CancelFrontend {
         let signals = SignalWatcher(control: control, console: console, grace: behaviour.grace)
         let progress = RunProgress()
         let showProgress = output.progress == .always || (output.progress == .auto && !output.quiet && console.stderrIsTerminal)
-        var settings = behaviour.settings
+        var settings = settings
         settings.notice = { console.note($0) }
         let pipeline = CancelPipeline(
             mode: client.map { verifies ? .verify($0) : .send($0) } ?? .dryRun, concurrency: behaviour.concurrency, settings: settings,

@@ -34,6 +34,7 @@ struct CancelCommand: AsyncParsableCommand {
     @OptionGroup(title: "Input") var input: InputOptions
     @OptionGroup(title: "API") var api: APIOptions
     @OptionGroup(title: "Behaviour") var behaviour: BehaviourOptions
+    @OptionGroup(title: "Cancels") var sending: CancelSendingOptions
     @OptionGroup(title: "Output") var output: OutputOptions
     @OptionGroup(title: "Select offers from the API") var selection: SelectOptions
 

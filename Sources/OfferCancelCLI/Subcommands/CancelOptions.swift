@@ -127,9 +127,6 @@ struct BehaviourOptions: ParsableArguments {
     @Flag(help: "The first release's flow control: exactly -c requests in flight, no adaptive concurrency or rate, no run-wide pause, no retry budget or circuit breaker (each request backs off on its own). The defaults already tell random 429s/503s from a limit.")
     var fixedConcurrency = false
 
-    @Option(help: ArgumentHelp("How cancels are sent: auto (GET, as the seed page documents, switching the whole run to POST, as the later documentation does, at the first 405), GET or POST (pinned).", valueName: "auto|GET|POST"))
-    var cancelMethod = "auto"
-
     @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to wait for a reply before it counts as a timeout.", valueName: "seconds"))
     var timeout = 30.0
 
@@ -151,15 +148,6 @@ struct BehaviourOptions: ParsableArguments {
     @Flag(help: "Send nothing; record every valid ID as dry_run.")
     var dryRun = false
 
-    @Flag(help: "After each accepted cancel, poll the offer until it is CLOSED (see --confirm-timeout).")
-    var confirm = false
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to wait for CLOSED with --confirm.", valueName: "seconds"))
-    var confirmTimeout = 30.0
-
-    @Option(help: ArgumentHelp("Confirmation polls in flight at most with --confirm (default: a quarter of --concurrency, at least 1). Offers waiting for CLOSED hold no slot.", valueName: "n"))
-    var confirmConcurrency: Int?
-
     @Option(help: ArgumentHelp("Stop (exit 3) when this many replies in a row fail the same way — a wrong --base-url or account, an API that is down — or this many requests in a row get no reply at all over two --timeouts; 0 turns it off.", valueName: "n"))
     var probe = 20
 
@@ -167,11 +155,8 @@ struct BehaviourOptions: ParsableArguments {
     var grace = 10.0
 
     func validate() throws {
-        // One message per option, naming the range, whatever was wrong (-1, nan, inf, 1e9).
-        for (name, value, zero) in [("--timeout", timeout, false), ("--retry-after-cap", retryAfterCap, true), ("--confirm-timeout", confirmTimeout, false), ("--grace", grace, true)] {
-            guard value.isFinite, zero ? value >= 0 : value > 0, value <= 86_400 else {
-                throw ValidationError("\(name) \(value): seconds, \(zero ? "0" : "more than 0") to 86400")
-            }
+        for (name, value, zero) in [("--timeout", timeout, false), ("--retry-after-cap", retryAfterCap, true), ("--grace", grace, true)] {
+            try checkSeconds(value, option: name, zeroAllowed: zero)
         }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
@@ -180,8 +165,6 @@ struct BehaviourOptions: ParsableArguments {
         }
         if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1") }
         guard probe >= 0 else { throw ValidationError("--probe must not be negative (0 turns it off)") }
-        if let confirmConcurrency, confirmConcurrency < 1 { throw ValidationError("--confirm-concurrency must be at least 1") }
-        guard CancelMethodPolicy(argument: cancelMethod) != nil else { throw ValidationError("--cancel-method \(cancelMethod): expected auto, GET or POST") }
         if let rate, RateText.perSecond(rate) == nil { throw ValidationError("--rate \(rate): expected N, N/s or N/m with N > 0") }
     }
 
@@ -196,11 +179,43 @@ struct BehaviourOptions: ParsableArguments {
         settings.flow.rateCeiling = rate.flatMap(RateText.perSecond)
         settings.flow.fixed = fixedConcurrency
         settings.flow.retryAfterCap = .milliseconds(Int64(retryAfterCap * 1000))
+        return settings
+    }
+}
+
+/// How cancels are sent and confirmed: `cancel`'s alone (`verify` sends none).
+struct CancelSendingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("How cancels are sent: auto (GET, as the seed page documents, switching the whole run to POST, as the later documentation does, at the first 405), GET or POST (pinned).", valueName: "auto|GET|POST"))
+    var cancelMethod = "auto"
+
+    @Flag(help: "After each accepted cancel, poll the offer until it is CLOSED (see --confirm-timeout).")
+    var confirm = false
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds to wait for CLOSED with --confirm.", valueName: "seconds"))
+    var confirmTimeout = 30.0
+
+    @Option(help: ArgumentHelp("Confirmation polls in flight at most with --confirm (default: a quarter of --concurrency, at least 1). Offers waiting for CLOSED hold no slot.", valueName: "n"))
+    var confirmConcurrency: Int?
+
+    func validate() throws {
+        try checkSeconds(confirmTimeout, option: "--confirm-timeout", zeroAllowed: false)
+        if let confirmConcurrency, confirmConcurrency < 1 { throw ValidationError("--confirm-concurrency must be at least 1") }
+        guard CancelMethodPolicy(argument: cancelMethod) != nil else { throw ValidationError("--cancel-method \(cancelMethod): expected auto, GET or POST") }
+    }
+
+    /// `settings` with these options, for a run of at most `concurrency` requests in flight.
+    func apply(to settings: inout CancelSettings, concurrency: Int) {
         settings.confirm = confirm
         settings.cancelMethod = CancelMethodPolicy(argument: cancelMethod) ?? .auto
         settings.confirmTimeout = .milliseconds(Int64(confirmTimeout * 1000))
         settings.confirmConcurrency = confirmConcurrency ?? max(1, concurrency / 4)
-        return settings
+    }
+}
+
+/// One message per option of seconds, naming the range, whatever was wrong (-1, nan, inf, 1e9).
+private func checkSeconds(_ value: Double, option: String, zeroAllowed: Bool) throws {
+    guard value.isFinite, zeroAllowed ? value >= 0 : value > 0, value <= 86_400 else {
+        throw ValidationError("\(option) \(value): seconds, \(zeroAllowed ? "0" : "more than 0") to 86400")
     }
 }
 

@@ -39,8 +39,6 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func validate() throws {
         if logs.isEmpty { throw ValidationError("name the record logs to verify: offer-cancel verify run.ndjson") }
-        if behaviour.confirm { throw ValidationError("--confirm polls after a cancel; verify reads each offer once: drop --confirm") }
-        if behaviour.cancelMethod != "auto" { throw ValidationError("verify sends no cancel: drop --cancel-method") }
         _ = try input()
     }
 
