@@ -82,6 +82,38 @@ extension EndToEnd {
             #expect(failed.allSatisfy { $0["confirmed"]?.bool == false && $0["errorMessage"]?.string == "the offer is READY: not closed" })
         }
 
+        /// A CSV record log is verified as its NDJSON twin: the run's csv and ndjson sinks name
+        /// the same offers, read once each across both logs (a quoted field with a comma and a
+        /// line break inside does not shift a column); a CSV log without an outcome column is
+        /// one line and exit 2 before any read.
+        @Test func aCSVRecordLogIsVerifiedAsItsNDJSONTwin() async throws {
+            let market = try MockProcess()
+            let ids = try IDFile(count: 60)
+            let input = scratch.file("input.txt")
+            try (ids.ids + ["not-an-id", ids.ids[0]]).joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+            let csv = scratch.file("run.csv"), ndjson = scratch.file("run.ndjson")
+            let cancel = try CancelRun.run(["--base-url", market.baseURL, "-q", "--sink", "csv:\(csv)", "--sink", "ndjson:\(ndjson)", input])
+            #expect(cancel.status == 1, "an invalid ID: \(cancel.stderr)")
+            let quoted = scratch.file("quoted.csv")
+            try "note,offerId,outcome\n\"a, \"\"quoted\"\"\nnote\",\(testID(5_000)),cancelled\n".write(toFile: quoted, atomically: true, encoding: .utf8)
+
+            let fromCSV = try CancelRun.run(["verify", "--base-url", market.baseURL, "-q", "--sink", "ndjson:-", csv, quoted])
+            #expect(fromCSV.status == 1, "the quoted row's offer was never cancelled: \(fromCSV.stderr)")
+            let read = try fromCSV.records()
+            #expect(Set(read.compactMap { $0["offerId"]?.string }) == Set(ids.ids + [testID(5_000)]) && read.count == 61)
+            let fromBoth = try CancelRun.run(["verify", "--base-url", market.baseURL, "-q", "--sink", "ndjson:-", ndjson, csv])
+            #expect(fromBoth.status == 0, "\(fromBoth.stderr)")
+            #expect(try fromBoth.records().count == 60, "each offer once across both logs")
+
+            let noOutcome = scratch.file("ids-only.csv")
+            try "offerId\n\(ids.ids[0])\n".write(toFile: noOutcome, atomically: true, encoding: .utf8)
+            let reads = try await offerReads(market)
+            let refused = try CancelRun.run(["verify", "--base-url", market.baseURL, "--sink", "ndjson:-", csv, noOutcome])
+            #expect(refused.status == 2)
+            #expect(refused.stderr.contains("no outcome column") && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+            #expect(try await offerReads(market) == reads, "nothing read")
+        }
+
         /// verify's help names only what verify honours: none of the options of sending and
         /// confirming a cancel, which `cancel`'s help lists.
         @Test func theHelpListsNoOptionOfSendingACancel() throws {

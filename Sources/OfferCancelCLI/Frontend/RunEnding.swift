@@ -19,7 +19,7 @@ extension CancelFrontend {
                 + (parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))") + (verifies ? "" : "; --retry-outcomes sends chosen outcomes again"))
         }
         if verifies, summary.total == 0, source.resumedCount == 0, source.otherShardsCount == 0 {
-            console.note("nothing to verify: \(input.inputs.joined(separator: " ")) record no offer cancelled or already_closed (verify reads NDJSON record logs, as --sink ndjson:… writes them)")
+            console.note("nothing to verify: \(input.inputs.joined(separator: " ")) record no offer cancelled or already_closed (verify reads the record logs --sink ndjson:… and csv:… write)")
         }
         if let shard = try? input.selectedShard(), !output.quiet {
             console.note("shard \(shard): passed over \(source.otherShardsCount) items of other shards")

@@ -24,7 +24,7 @@ struct VerifyCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Record logs written by --sink ndjson:… (a cancel run's); - reads stdin.", valueName: "log"))
+    @Argument(help: ArgumentHelp("Record logs of cancel runs, as --sink ndjson:… or csv:… write them; - reads stdin.", valueName: "log"))
     var logs: [String] = []
 
     @Option(help: ArgumentHelp("Continue an earlier verify from its NDJSON record log: offers it saw CLOSED are not read again.", valueName: "log.ndjson"))
