@@ -30,7 +30,7 @@ public struct LogReport {
 
     public init() {}
 
-    /// Reads the NDJSON record log at `path` (`-` for stdin) to its end.
+    /// Reads the record log at `path` (`-` for stdin), NDJSON or CSV, to its end.
     /// - Throws: ``ReportError`` when it cannot be opened or read.
     public mutating func read(path: String) throws(ReportError) {
         let input: ByteInput
@@ -39,17 +39,18 @@ public struct LogReport {
         } catch {
             throw ReportError(error.text)  // it names the path
         }
-        beginInput(path)
-        let reader = NDJSONReader(input: input, maxLineLength: 16 * 1024 * 1024)
-        while true {
-            let item: NDJSONReader.Item?
-            do { item = try reader.next() } catch { throw ReportError("\(path): \(error.text)") }
-            guard let item else { break }
-            guard case .success(let json) = item.value, let record = CancelRecord.Logged(json, reading: Self.fieldsRead) else {
-                tornLines += 1
-                continue
+        do {
+            let log = try RecordLogReader(input: input, path: path, reading: Self.fieldsRead)
+            beginInput(path)
+            while let entry = try log.next() {
+                guard let record = entry.record else {
+                    tornLines += 1
+                    continue
+                }
+                add(record)
             }
-            add(record)
+        } catch {
+            throw ReportError(error.message)
         }
     }
 

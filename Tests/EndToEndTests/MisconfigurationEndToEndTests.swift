@@ -102,12 +102,19 @@ extension EndToEnd {
             #expect(Int64(counts["cancelled", default: 0]) == cancels, "every cancel the market applied is recorded cancelled")
         }
 
-        @Test func resumeRefusesWhatIsNotARecordLog() throws {
+        /// A record log is NDJSON or CSV records (a CSV one names `offerId` and `outcome`); a
+        /// list of IDs, a CSV of IDs alone or an empty file is one line and exit 2.
+        @Test(arguments: [("ids", "no readable record"), ("csv", "no outcome column"), ("empty", "no readable record")])
+        func resumeRefusesWhatIsNotARecordLog(kind: String, message: String) throws {
             let ids = try IDFile(count: 5)
-            let csv = try scratch.file("results.csv", "seq,offerId,outcome\r\n1,\(ids.ids[0]),cancelled\r\n")
-            let run = try CancelRun.run(["--dry-run", "--resume", csv, ids.path])
+            let log = switch kind {
+            case "ids": ids.path
+            case "csv": try scratch.file("results.csv", "seq,offerId\r\n1,\(ids.ids[0])\r\n")
+            default: try scratch.file("empty.ndjson", "")
+            }
+            let run = try CancelRun.run(["--dry-run", "--resume", log, ids.path])
             #expect(run.status == 2)
-            #expect(run.stderr.contains("no readable record"))
+            #expect(run.stderr.contains(message) && run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
         }
 
         @Test func aResumedRunRecordsEachItemOnce() async throws {

@@ -69,7 +69,7 @@ extension EndToEnd {
             let notRecorded = run.stderr.split(separator: "\n").filter { $0.hasPrefix("offer-cancel: not recorded: ") || $0.hasPrefix("not recorded: ") }
             #expect(notRecorded.count <= sent - Int(kept), "\(notRecorded.count) lines, \(sent) sent, \(kept) kept")
             #expect(!run.stderr.contains("--resume LOG"), "\(run.stderr.suffix(400))")
-            #expect(run.stderr.contains("to finish the job: offer-cancel --sink ndjson:run.ndjson \(ids.path) (this run kept no NDJSON log"), "\(run.stderr.suffix(400))")
+            #expect(run.stderr.contains("to finish the job: offer-cancel --sink ndjson:run.ndjson \(ids.path) (this run kept no record log in a file"), "\(run.stderr.suffix(400))")
         }
 
         @Test func anExecConsumerThatDoesNotExistIsAUsageError() async throws {

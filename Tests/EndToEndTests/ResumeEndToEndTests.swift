@@ -44,6 +44,29 @@ extension EndToEnd {
             #expect(ids.ids.allSatisfy { calls?[$0]?.integer == 1 }, "no offer was cancelled twice")
         }
 
+        /// A run that keeps only a CSV log is interrupted; the command it prints to finish the
+        /// job resumes from that log, and the job ends with every offer cancelled once.
+        @Test func aCSVOnlyRunIsFinishedByTheCommandItPrints() async throws {
+            let market = try MockProcess(["--latency-ms", "30"])
+            let ids = try IDFile(count: 600)
+            let csv = NSTemporaryDirectory() + "e2e-log-\(UUID().uuidString).csv"
+            defer { try? FileManager.default.removeItem(atPath: csv) }
+            let first = try CancelRun.run(["--base-url", market.baseURL, "--rate", "200/s", "-c", "8", "--sink", "csv:\(csv)", "--sink", "summary", ids.path],
+                                          signal: SIGINT, signalWhen: { lineCount(csv) >= 60 })
+            #expect(first.status == 130)
+            let prefix = "offer-cancel: to finish the job: "
+            let finish = try #require(first.stderr.split(separator: "\n").first { $0.hasPrefix(prefix) })
+            let command = String(finish.dropFirst(prefix.count))
+            #expect(command == "offer-cancel --resume \(csv) --sink csv:+\(csv) \(ids.path)")
+            let second = try shell(command + " --base-url \(market.baseURL) -q")
+            #expect(second.status == 0, "\(second.stderr)")
+            let report = try CancelRun.run(["report", "--format", "json", csv])
+            let merged = try JSONValue.parse(Array(report.stdout))
+            #expect(merged["total"]?.integer == 600 && merged["outcomes"]?["cancelled"]?.integer == 600, "\(merged)")
+            let calls = try await market.stats()["cancelCalls"]
+            #expect(ids.ids.allSatisfy { calls?[$0]?.integer == 1 }, "no offer was cancelled twice")
+        }
+
         @Test func aKilledRunLeavesWholeLinesAndResumeSettlesEveryID() async throws {
             let market = try MockProcess(["--latency-ms", "50"])
             let ids = try IDFile(count: 400)

@@ -48,6 +48,20 @@ extension EndToEnd {
             process.waitUntilExit()
             #expect(result == "ok\n")
             #expect(process.terminationStatus == 0)
+
+            // And reads back as its twin, by the one reader of record logs: `report` counts the
+            // same, and `--resume` passes over the same items and sends the same others again
+            // (a dry run that retries two outcomes, to compare them).
+            let same = try shell("""
+                set -e
+                diff <(offer-cancel report --format json \(csv) | jq -S 'del(.inputs)') <(offer-cancel report --format json \(ndjson) | jq -S 'del(.inputs)')
+                for log in \(csv) \(ndjson); do
+                  offer-cancel --base-url \(market.baseURL) --dry-run --resume $log --retry-outcomes not_found,forbidden --sink ndjson:- \(ids.path) | jq -c '[.seq, .outcome]' > $log.resumed
+                done
+                diff \(csv).resumed \(ndjson).resumed
+                [ "$(grep -c dry_run \(csv).resumed)" -gt 0 ]
+                """)
+            #expect(same.status == 0, "\(same.stderr)")
         }
 
         @Test func aDyingExecSinkIsReportedAndTheOthersFinish() throws {

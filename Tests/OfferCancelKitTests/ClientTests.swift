@@ -411,10 +411,33 @@ import TestSupport
         #expect(resume.localOutcome(seq: 3) == .invalidID && resume.localOutcome(seq: 4) == .duplicate && resume.localOutcome(seq: 1) == nil)
     }
 
-    @Test func aFileOfNoRecordsIsNotALog() throws {
+    /// A file of IDs is no log, nor a CSV file without an outcome column; a CSV record log is
+    /// one, read as its NDJSON twin.
+    @Test func aFileOfNoRecordsIsNotALogButACSVRecordLogIs() throws {
         let scratch = try Scratch()
-        let csv = try scratch.file("x.csv", "seq,offerId,outcome\n1,a,cancelled\n")
-        #expect(throws: InputError.self) { try ResumeLog(path: csv, validator: try IDValidator()) }
+        let id = "00000000-0000-4000-8000-000000000001"
+        let validator = try IDValidator()
+        let ids = try scratch.file("ids.txt", id + "\n")
+        #expect(throws: InputError.self) { try ResumeLog(path: ids, validator: validator) }
+        let noOutcome = try scratch.file("x.csv", "seq,offerId\n1,\(id)\n")
+        #expect(throws: InputError.self) { try ResumeLog(path: noOutcome, validator: validator) }
+        let csv = try scratch.file("log.csv", "seq,source,offerId,outcome\n1,ids.txt,\(id),cancelled\n2,ids.txt,junk,invalid_id\n3,ids.txt,\"cut")
+        let resume = try ResumeLog(path: csv, validator: validator)
+        #expect(resume.records == 2 && resume.unreadableLines == 1)
+        #expect(resume.settledOutcome(of: try validator.validate(id).get()) == .cancelled)
+        #expect(resume.localOutcome(seq: 2) == .invalidID && resume.matches(inputs: ["ids.txt"]))
+    }
+
+    /// A CSV cell is read as the number or `true`/`false` it spells when its field takes that
+    /// type, else as text: an ID of digits stays text, an error message `true` stays text.
+    @Test func aCSVRowIsReadByEachFieldsType() throws {
+        let scratch = try Scratch()
+        let csv = try scratch.file("log.csv", "offerId,outcome,httpStatus,confirmed,errorMessage,latencyMs,price,nftId\n12345,failed,200,true,true,1.5,39408,\n")
+        let log = try RecordLogReader(input: try ByteInput(path: csv), path: csv, reading: .every)
+        let record = try #require(try log.next()?.record).record
+        #expect(record.offerId == "12345" && record.outcome == .failed && record.httpStatus == 200 && record.confirmed == true)
+        #expect(record.errorMessage == "true" && record.latencyMs == 1.5 && record.price?.integer == 39408 && record.nftId == nil)
+        #expect(try log.next() == nil)
     }
 }
 

@@ -1,7 +1,7 @@
 import OfferCancelKit
 
 /// What the user reads after the run, and the exit status: the abort, the records that could
-/// not be kept and how to finish the job, what `--resume` and `--shard` passed over, where
+/// not be kept and how to finish the job (after those, or an interrupt), what `--resume` and `--shard` passed over, where
 /// the records went; 128 + the signal that interrupted it, else the run's own status.
 extension CancelFrontend {
     /// Says how `result` went; returns the process's exit status.
@@ -10,6 +10,9 @@ extension CancelFrontend {
         if let reason = summary.abortReason { console.note("aborted: \(reason)") }
         if hub.recordKeepingLost {
             console.note("\(summary.unrecordedActedOn) offers were acted on after the record stream was lost; their outcomes are the \"not recorded\" lines above")
+            console.note("to finish the job: \(resumeCommand(log: recordLogPath(recordLog)))")
+        } else if signals.received != nil, recordLog == nil, !output.quiet {
+            // (A run logging to its default file says so below, with the log.)
             console.note("to finish the job: \(resumeCommand(log: recordLogPath(recordLog)))")
         }
         if let log = input.resume, !output.quiet {
@@ -29,25 +32,27 @@ extension CancelFrontend {
         return result.exitStatus
     }
 
-    /// The NDJSON record log of this run, if one of its sinks writes one to a file.
-    private func recordLogPath(_ recordLog: String?) -> String? {
-        recordLog ?? output.sinks.lazy.compactMap { try? SinkSpec(parsing: $0) }
-            .first { $0.scheme == "ndjson" && $0.target.map { $0 != "-" && !$0.isEmpty } == true }?
-            .target.map { $0.hasPrefix("+") ? String($0.dropFirst()) : $0 }
+    /// The record log of this run a resume can read, if one of its sinks writes one to a file:
+    /// the NDJSON one first, else the CSV one; with its sink's scheme.
+    private func recordLogPath(_ recordLog: String?) -> (scheme: String, path: String)? {
+        if let recordLog { return ("ndjson", recordLog) }
+        let files = output.sinks.compactMap { try? SinkSpec(parsing: $0) }.filter { $0.target.map { $0 != "-" && !$0.isEmpty } == true }
+        guard let spec = files.first(where: { $0.scheme == "ndjson" }) ?? files.first(where: { $0.scheme == "csv" }), let target = spec.target else { return nil }
+        return (spec.scheme, target.hasPrefix("+") ? String(target.dropFirst()) : target)
     }
 
     /// The command that finishes this run: from its record log; from the NDJSON it streamed to
     /// stdout, if that was saved; or else the same inputs again with a log (offers already
     /// cancelled answer already_closed).
-    private func resumeCommand(log: String?) -> String {
+    private func resumeCommand(log: (scheme: String, path: String)?) -> String {
         let inputs = selection.select ? selection.arguments.joined(separator: " ") : input.inputs.isEmpty ? "-" : input.inputs.joined(separator: " ")
         let shard = input.shard.map { " --shard \($0)" } ?? ""
         let command = verifies ? "offer-cancel verify" : "offer-cancel"
-        if let log { return "\(command) --resume \(log) --sink ndjson:+\(log)\(shard) \(inputs)" }
+        if let log { return "\(command) --resume \(log.path) --sink \(log.scheme):+\(log.path)\(shard) \(inputs)" }
         let again = "\(command) --sink ndjson:run.ndjson\(shard) \(inputs)"
         let streamed = output.sinks.isEmpty || output.sinks.contains { (try? SinkSpec(parsing: $0)).map { $0.scheme == "ndjson" && $0.target == "-" } == true }
         guard streamed else {
-            return again + " (this run kept no NDJSON log to --resume from: run the inputs again with one; offers it cancelled answer already_closed)"
+            return again + " (this run kept no record log in a file to --resume from: run the inputs again with one; offers it cancelled answer already_closed)"
         }
         return "\(command) --resume LOG --sink ndjson:+LOG\(shard) \(inputs), LOG being the NDJSON this run wrote to stdout; "
             + "if it was not kept: \(again) (offers it cancelled answer already_closed)"

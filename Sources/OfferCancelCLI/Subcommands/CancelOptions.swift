@@ -29,8 +29,8 @@ struct InputOptions: ParsableArguments {
     var noDedupe = false
 
     @Option(help: ArgumentHelp(
-        "Continue an earlier run from its NDJSON record log: IDs it shows cancelled, already_closed, not_found, forbidden or not_cancellable are not sent again and get no new record (nor, with the same inputs, its invalid_id and duplicate items). Pair it with --sink ndjson:+LOG to keep one log.",
-        valueName: "log.ndjson"))
+        "Continue an earlier run from its record log (NDJSON or CSV): IDs it shows cancelled, already_closed, not_found, forbidden or not_cancellable are not sent again and get no new record (nor, with the same inputs, its invalid_id and duplicate items). Pair it with --sink ndjson:+LOG (or csv:+LOG) to keep one log.",
+        valueName: "log"))
     var resume: String?
 
     @Option(help: ArgumentHelp("With --resume: send IDs the log settled with these outcomes again (comma list of cancelled, already_closed, not_found, forbidden, not_cancellable).", valueName: "outcomes"))

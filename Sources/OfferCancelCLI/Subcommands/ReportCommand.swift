@@ -7,7 +7,7 @@ import RunReport
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Summarise NDJSON record logs: as text, JSON or Markdown, an HTML page with plots, or the offers to send again.",
+        abstract: "Summarise record logs (NDJSON or CSV): as text, JSON or Markdown, an HTML page with plots, or the offers to send again.",
         discussion: """
             Reads the logs one record at a time and merges the runs of a job (resumed runs, \
             shards): each input item (its source and seq, or its offer ID) counts once, by its \
@@ -23,7 +23,7 @@ struct ReportCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Record logs written by --sink ndjson:…; - reads stdin.", valueName: "log"))
+    @Argument(help: ArgumentHelp("Record logs written by --sink ndjson:… or csv:…; - reads stdin.", valueName: "log"))
     var logs: [String] = []
 
     @Option(help: "text, json (the summary-json document) or markdown.")
@@ -66,7 +66,7 @@ struct ReportCommand: ParsableCommand {
             }
         }
         guard report.recordsRead > 0 else {
-            console.error("no record in \(logs.joined(separator: ", ")) (\(report.tornLines) lines that are not records): report reads the NDJSON logs of --sink ndjson:…")
+            console.error("no record in \(logs.joined(separator: ", ")) (\(report.tornLines) lines that are not records): report reads the record logs of --sink ndjson:… and csv:…")
             throw ExitCode(2)
         }
         // Counted once (a walk over every item), for the page and the summary both.

@@ -27,7 +27,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Record logs of cancel runs, as --sink ndjson:… or csv:… write them; - reads stdin.", valueName: "log"))
     var logs: [String] = []
 
-    @Option(help: ArgumentHelp("Continue an earlier verify from its NDJSON record log: offers it saw CLOSED are not read again.", valueName: "log.ndjson"))
+    @Option(help: ArgumentHelp("Continue an earlier verify from its record log (NDJSON or CSV): offers it saw CLOSED are not read again.", valueName: "log"))
     var resume: String?
 
     @Option(help: ArgumentHelp("Keep only the offers of shard K of N (the hash of --shard in a cancel run).", valueName: "K/N"))

@@ -21,8 +21,6 @@ final class CSVDecoder: RawItemDecoder {
     private var firstDataRow: Record?
     /// What the person running the tool should know about how the file was read.
     private(set) var note: String?
-    /// Only the rows whose cell in this column is one of these values are items.
-    private var rowFilter: (column: Int, values: Set<String>)?
 
     static let defaultColumnNames = ["id", "offerid", "offer_id"]
 
@@ -74,14 +72,19 @@ final class CSVDecoder: RawItemDecoder {
         return index
     }
 
-    /// Passes over the rows whose column `name` (of the header) holds none of `values`.
-    /// - Throws: `InputError` when the header has no such column.
-    func keepRows(where name: String, isOneOf values: Set<String>) throws(InputError) {
-        guard idColumn != nil else { return }  // an empty file: no header, no rows
-        guard let column = header.firstIndex(of: name) else {
-            throw InputError("\(source): no \(name) column in the CSV header (\(header.joined(separator: ", ")))")
+    /// The next row whole, for a reader of every column (a record log), with whether it was
+    /// read whole (not cut short by the end of the input, not longer than the limit); blank
+    /// lines are passed over. `nil` at the end of the input.
+    func nextRow() throws(InputError) -> (line: Int, fields: [[UInt8]], whole: Bool)? {
+        if let row = firstDataRow {
+            firstDataRow = nil
+            return (row.line, row.fields, !row.tooLong && !row.unterminated)
         }
-        rowFilter = (column, values)
+        while let record = try readRecord() {
+            if record.fields.count == 1 && record.fields[0].isEmpty { continue }
+            return (record.line, record.fields, !record.tooLong && !record.unterminated)
+        }
+        return nil
     }
 
     func next() throws(InputError) -> RawItem? {
@@ -105,9 +108,6 @@ final class CSVDecoder: RawItemDecoder {
             return .invalid(line: record.line, raw: String(displaying: record.fields.last ?? []), "unterminated quoted field at end of input")
         }
         if record.fields.count == 1 && record.fields[0].isEmpty { return nil }  // blank line
-        if let (column, values) = rowFilter, column >= record.fields.count || !values.contains(String(decoding: record.fields[column], as: UTF8.self)) {
-            return nil
-        }
         guard idColumn < record.fields.count else {
             let name = idColumn < header.count ? " (\(header[idColumn]))" : ""
             return .invalid(line: record.line, raw: "", "CSV row has \(record.fields.count) fields, no column \(idColumn + 1)\(name)")

@@ -1,6 +1,7 @@
 import JSONStream
 
-/// What an earlier run already settled, read from its NDJSON record log (`--resume`).
+/// What an earlier run already settled, read from its record log, NDJSON or CSV
+/// (`--resume`, ``RecordLogReader``).
 ///
 /// An ID is settled by a record that ``Outcome/settles(confirmed:)``: the API gave a final
 /// answer for it — `cancelled`, `already_closed`, `not_found`, `forbidden` or
@@ -36,9 +37,10 @@ public struct ResumeLog {
     public init(path: String, validator: IDValidator, retrying: Set<Outcome> = []) throws(InputError) {
         settled = Self.settledOutcomes.filter { !retrying.contains($0) }.map { ($0, DedupeSet()) }
         let input = try InputError.reading { () throws(JSONError) in try ByteInput(path: path) }
-        let reader = NDJSONReader(input: input, maxLineLength: 16 * 1024 * 1024)
-        while let item = try InputError.reading({ () throws(JSONError) in try reader.next() }) {
-            guard let json = try? item.value.get(), let logged = CancelRecord.Logged(json, reading: Self.fieldsRead) else {
+        let log: RecordLogReader
+        do { log = try RecordLogReader(input: input, path: path, reading: Self.fieldsRead) } catch { throw InputError("--resume \(error)") }
+        while let entry = try log.next() {
+            guard let logged = entry.record else {
                 unreadableLines += 1
                 continue
             }
@@ -51,7 +53,7 @@ public struct ResumeLog {
             _ = settled[index].ids.insert(id)
         }
         guard records > 0 else {
-            throw InputError("--resume \(path): no readable record in it (\(unreadableLines) lines): not an NDJSON record log written by --sink ndjson:…")
+            throw InputError("--resume \(path): no readable record in it (\(unreadableLines) lines): not a record log written by --sink ndjson:… or csv:…")
         }
     }
 

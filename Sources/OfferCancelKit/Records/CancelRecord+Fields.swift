@@ -69,6 +69,25 @@ extension CancelRecord {
             self.held = held
         }
 
+        /// The record a CSV record log's row holds, its `cells` in the places `columns` give
+        /// (``Selection/columns(in:)``): each cell read as the number or `true`/`false` it
+        /// spells when the field takes that type, else as text; an empty cell is absent. `nil`
+        /// when the row is not a record.
+        init?(cells: [[UInt8]], columns: [Selection.Column]) {
+            var record = CancelRecord(seq: 0, source: "", line: 0, offerId: "", outcome: .failed)
+            var held: UInt64 = 0
+            for column in columns where column.place < cells.count && !cells[column.place].isEmpty {
+                let cell = cells[column.place]
+                let scalar = (try? JSONValue.parse(cell)).flatMap { [.integer, .real, .bool].contains($0.kind) ? $0 : nil }
+                if scalar.map({ column.field.read(&record, $0) }) == true || column.field.read(&record, .string(String(decoding: cell, as: UTF8.self))) {
+                    held |= Selection.bit(column.index)
+                }
+            }
+            guard held & Selection.required == Selection.required else { return nil }
+            self.record = record
+            self.held = held
+        }
+
         /// `record` as a log line holding all of it would read (`seq` and `source` only when
         /// `holdsPlace`): records made in memory, for a report fed directly.
         public init(_ record: CancelRecord, holdsPlace: Bool = true) {
@@ -114,6 +133,18 @@ extension CancelRecord {
         }
 
         private init(every: Void) { fields = CancelRecord.fields.enumerated().map { ($0.offset, $0.element) } }
+
+        /// A selected field and the place of its column in a CSV record log's rows.
+        struct Column {
+            let index: Int
+            let field: Field
+            let place: Int
+        }
+
+        /// The selected fields that `header` (a CSV record log's) names, with their places.
+        func columns(in header: [String]) -> [Column] {
+            fields.compactMap { index, field in header.firstIndex(of: field.name).map { Column(index: index, field: field, place: $0) } }
+        }
 
         /// Every field.
         public static let every = Selection(every: ())
