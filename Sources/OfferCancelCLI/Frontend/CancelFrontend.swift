@@ -3,10 +3,11 @@ import Foundation
 import OfferCancelKit
 import RunMetrics
 
-/// The cancel run (and `verify`'s, whose inputs are record logs), in its set-up order: every input, the resume log, every sink's target
-/// (claimed by identity), the credentials and the client are checked before anything on disk
-/// is created or truncated; then the market (`--mock`), the run, and the lines after it. A
-/// set-up step that fails is one line and exit 2 (``setUp(_:)``).
+/// The cancel run (and `verify`'s, whose inputs are record logs), in its set-up order: every
+/// input, the resume log, every sink's target (claimed by identity), the credentials and the
+/// client are checked before anything on disk is created or truncated; then the market
+/// (`--mock`), the run, and the lines after it. A set-up step that fails is one line and
+/// exit 2 (``setUp(_:)``).
 struct CancelFrontend {
     let input: InputOptions
     let api: APIOptions
@@ -115,7 +116,7 @@ struct CancelFrontend {
         let signals = SignalWatcher(control: control, console: console, grace: behaviour.grace)
         let progress = RunProgress()
         let showProgress = output.progress == .always || (output.progress == .auto && !output.quiet && console.stderrIsTerminal)
-        var settings = settings
+        var settings = self.settings
         settings.notice = { console.note($0) }
         let pipeline = CancelPipeline(
             mode: client.map { verifies ? .verify($0) : .send($0) } ?? .dryRun, concurrency: behaviour.concurrency, settings: settings,

@@ -1,8 +1,9 @@
 import OfferCancelKit
 
 /// What the user reads after the run, and the exit status: the abort, the records that could
-/// not be kept and how to finish the job (after those, or an interrupt), what `--resume` and `--shard` passed over, where
-/// the records went; 128 + the signal that interrupted it, else the run's own status.
+/// not be kept, how to finish the job (after those, or after an interrupt), what `--resume`
+/// and `--shard` passed over, where the records went; 128 + the signal that interrupted it,
+/// else the run's own status.
 extension CancelFrontend {
     /// Says how `result` went; returns the process's exit status.
     func finish(_ result: RunResult, source: IDSource, hub: SinkHub, recordLog: String?, signals: SignalWatcher) -> Int32 {
