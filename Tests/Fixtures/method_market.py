@@ -50,6 +50,11 @@ class Market(http.server.BaseHTTPRequestHandler):
         self.cancel("GET")
 
     def do_POST(self):
+        if self.headers.get("Transfer-Encoding"):
+            # A cancel has no body: a client that frames one in chunks is refused, as servers
+            # that read Content-Length only (this one among them) would misread it.
+            self.close_connection = True
+            return self.reply(400, {"success": False, "errors": [{"code": "bad-request", "message": "a cancel carries no body"}]})
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)

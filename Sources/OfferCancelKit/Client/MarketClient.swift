@@ -21,6 +21,9 @@ public final class MarketClient: Sendable {
     /// A token that never changes, used without a hop through ``tokens``.
     private let staticToken: Secret?
     let http: HTTPClient
+    /// The connections requests for one offer take (``send(_:method:)``), unless the server
+    /// chose HTTP/2.
+    private let connections: HTTP1Connections?
     private let loop: MultiThreadedEventLoopGroup
     /// `--timeout`: how long a reply may take.
     public let timeout: Duration
@@ -58,6 +61,8 @@ public final class MarketClient: Sendable {
             tls.additionalTrustRoots = [.certificates(certificates)]
             configuration.tlsConfiguration = tls
         }
+        var ownTLS = configuration.tlsConfiguration ?? .makeClientConfiguration()
+        ownTLS.applicationProtocols = ["h2", "http/1.1"]
         // No spans: nothing reads them, and making them costs CPU on every request.
         configuration.tracing.tracer = nil
         // One event loop: every connection goes to one host, and a second loop only adds
@@ -66,6 +71,12 @@ public final class MarketClient: Sendable {
         let http = HTTPClient(eventLoopGroup: loop, configuration: configuration)
         self.loop = loop
         self.http = http
+        // OFFER_CANCEL_HTTP1=0 sends everything through AsyncHTTPClient (for A/B runs).
+        if ProcessInfo.processInfo.environment["OFFER_CANCEL_HTTP1"] != "0", let endpoint = try HTTP1Connections.Endpoint(baseURL: base, tls: ownTLS) {
+            connections = HTTP1Connections(endpoint: endpoint, headers: Self.requestHeaders, group: loop, connectTimeout: min(timeout, .seconds(10)))
+        } else {
+            connections = nil
+        }
         self.baseURL = base
         self.timeout = timeout
         self.tokens = TokenProvider(credentials: credentials ?? .token(""), client: http, timeout: timeout)
@@ -94,6 +105,7 @@ public final class MarketClient: Sendable {
     }
 
     public func shutdown() async {
+        connections?.shutdown()
         try? await http.shutdown()
         try? await loop.shutdownGracefully()
     }
@@ -139,16 +151,24 @@ public final class MarketClient: Sendable {
     }
 
     /// Sends `route` by `method` (a cancel goes by ``CancelMethod/current``; everything else by
-    /// `GET`), without a body.
+    /// `GET`), without a body: over ``HTTP1Connections``, or through AsyncHTTPClient once the
+    /// server chose HTTP/2.
     public func send(_ route: Route, method: HTTPMethod = .GET) async -> Reply {
         var reply = Reply()
         do {
-            let (request, token) = try await authorizedRequest(route.path, method: method)
+            let token = try await currentToken()
             reply.token = token
-            let response = try await http.execute(request, deadline: .now() + .nanoseconds(timeout.nanoseconds))
-            reply.status = Int(response.status.code)
-            reply.retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
-            guard let bytes = try await readBody(response, into: &reply) else { return reply }
+            let body: ByteBuffer?
+            if let connections, !connections.serverChoseHTTP2 {
+                do {
+                    body = try await send(route.path, method: method, token: token, over: connections, into: &reply)
+                } catch HTTP1Failure.serverChoseHTTP2 {
+                    body = try await sendThroughHTTPClient(route.path, method: method, token: token, into: &reply)
+                }
+            } else {
+                body = try await sendThroughHTTPClient(route.path, method: method, token: token, into: &reply)
+            }
+            guard let bytes = body else { return reply }
             do {
                 reply.body = try bytes.withUnsafeReadableBytes { (raw) throws(JSONError) in try JSONValue.parse(raw) }
             } catch {
@@ -162,24 +182,70 @@ public final class MarketClient: Sendable {
                 reply.transportError = reason
             } else {
                 reply.transportError = Self.describe(error, hiding: reply.token)
-                reply.timedOut = (error as? HTTPClientError).map { $0 == .readTimeout || $0 == .deadlineExceeded } ?? false
+                reply.timedOut = (error as? HTTPClientError).map { $0 == .readTimeout || $0 == .deadlineExceeded } ?? (error as? HTTP1Failure == .noReply)
             }
         }
         return reply
     }
 
+    /// The body of the reply to `path` over `connections`; `nil` when it came too slowly or
+    /// grew too large (`reply` says so).
+    private func send(_ path: String, method: HTTPMethod, token: Secret, over connections: HTTP1Connections, into reply: inout Reply) async throws -> ByteBuffer? {
+        var headers = connections.headers
+        if !token.isEmpty { headers.add(name: "Authorization", value: "Bearer \(token.value)") }
+        // No body: said outright, or a POST would go framed in chunks ("0\r\n\r\n"), which a
+        // server reading Content-Length only takes for the next request.
+        if method != .GET { headers.add(name: "Content-Length", value: "0") }
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: connections.endpoint.pathPrefix + path, headers: headers)
+        do {
+            let response = try await connections.send(head, deadline: .now() + .nanoseconds(timeout.nanoseconds))
+            reply.status = Int(response.head.status.code)
+            reply.retryAfter = response.head.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
+            return response.body
+        } catch HTTP1Failure.bodyTooLarge(let status) {
+            reply.status = status
+            reply.bodyError = "reply body larger than \(Self.maxBodyBytes) bytes"
+        } catch HTTP1Failure.slowBody(let status, let received, let announced) {
+            reply.status = status
+            reply.bodyError = slowBodyError(received: received, announced: announced)
+            reply.timedOut = true
+        }
+        return nil
+    }
+
+    /// The body of the reply to `path` through AsyncHTTPClient; `nil` when it came too slowly
+    /// or grew too large (`reply` says so).
+    private func sendThroughHTTPClient(_ path: String, method: HTTPMethod, token: Secret, into reply: inout Reply) async throws -> ByteBuffer? {
+        let request = authorizedRequest(path, method: method, token: token)
+        let response = try await http.execute(request, deadline: .now() + .nanoseconds(timeout.nanoseconds))
+        reply.status = Int(response.status.code)
+        reply.retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
+        return try await readBody(response, into: &reply)
+    }
+
     /// A request for `path` by `method` with the headers every request of the tool carries,
     /// the run's token among them; and that token, to invalidate after a 401.
     func authorizedRequest(_ path: String, method: HTTPMethod = .GET) async throws -> (HTTPClientRequest, Secret) {
-        let token: Secret
-        if let staticToken { token = staticToken } else { token = try await tokens.token() }
+        let token = try await currentToken()
+        return (authorizedRequest(path, method: method, token: token), token)
+    }
+
+    /// The token the next request carries.
+    private func currentToken() async throws -> Secret {
+        if let staticToken { return staticToken }
+        return try await tokens.token()
+    }
+
+    private func authorizedRequest(_ path: String, method: HTTPMethod, token: Secret) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
-        request.headers.add(name: "User-Agent", value: Self.userAgent)
-        request.headers.add(name: "Accept", value: "application/json")
+        request.headers = Self.requestHeaders
         if !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token.value)") }
-        return (request, token)
+        return request
     }
+
+    /// The headers of every request but its token and `Host`.
+    private static let requestHeaders: HTTPHeaders = ["User-Agent": userAgent, "Accept": "application/json"]
 
     /// Why no request can be sent at all after `error` — credentials refused or unreachable,
     /// a certificate not trusted — or `nil` when another request may fare better.
@@ -203,13 +269,17 @@ public final class MarketClient: Sendable {
             }
         } catch let error as HTTPClientError where error == .readTimeout || error == .deadlineExceeded {
             // The status line came: the reply is late, not missing, and says how far it got.
-            let length = response.headers.first(name: "Content-Length").flatMap(Int.init).map(String.init) ?? "an unknown number of"
-            let seconds = timeout.seconds == timeout.seconds.rounded() ? String(Int(timeout.seconds)) : String(timeout.seconds)
-            reply.bodyError = "timed out after \(seconds) s reading the reply (\(body?.readableBytes ?? 0) of \(length) bytes)"
+            reply.bodyError = slowBodyError(received: body?.readableBytes ?? 0, announced: response.headers.first(name: "Content-Length").flatMap(Int.init))
             reply.timedOut = true
             return nil
         }
         return body ?? ByteBuffer()
+    }
+
+    /// What a reply whose body outlasted the timeout says: how much of it came.
+    private func slowBodyError(received: Int, announced: Int?) -> String {
+        let seconds = timeout.seconds == timeout.seconds.rounded() ? String(Int(timeout.seconds)) : String(timeout.seconds)
+        return "timed out after \(seconds) s reading the reply (\(received) of \(announced.map(String.init) ?? "an unknown number of") bytes)"
     }
 
     /// Longest wait a reply's `Retry-After` can ask for before it is clamped (and then capped
@@ -234,32 +304,37 @@ public final class MarketClient: Sendable {
     /// A short description of a transport failure, with `secret` cut out wherever the
     /// underlying library quoted it (a refused header value).
     static func describe(_ error: any Error, hiding secret: Secret?) -> String {
-        let text = describe(error)
-        // Our own words quote nothing: only a library's description is searched for the secret
-        // (a short test token would otherwise be cut out of "timed out").
-        if let error = error as? HTTPClientError, Self.ownWords.contains(error) { return text }
-        guard let secret, !secret.isEmpty, text.contains(secret.value) else { return text }
-        return text.replacingOccurrences(of: secret.value, with: "<redacted>")
+        let (ours, quoted) = words(for: error)
+        // Only what a library wrote is searched for the secret: a short test token would
+        // otherwise be cut out of our own "timed out" or "network error".
+        guard let quoted, let secret, !secret.isEmpty else { return ours + (quoted ?? "") }
+        return ours + quoted.replacingOccurrences(of: secret.value, with: "<redacted>")
     }
-
-    /// The failures ``describe(_:)`` names in its own words.
-    private static let ownWords: [HTTPClientError] = [.readTimeout, .deadlineExceeded, .connectTimeout, .remoteConnectionClosed]
 
     /// A short, secret-free description of a transport failure.
     static func describe(_ error: any Error) -> String {
+        let (ours, quoted) = words(for: error)
+        return ours + (quoted ?? "")
+    }
+
+    /// Our words for `error`, and the description of it a library wrote that they quote, if any.
+    private static func words(for error: any Error) -> (ours: String, quoted: String?) {
         if let error = error as? HTTPClientError {
             switch error {
-            case .readTimeout, .deadlineExceeded: return "timed out waiting for the reply"
-            case .connectTimeout: return "timed out connecting"
-            case .remoteConnectionClosed: return "connection closed by the server before the reply was complete"
-            default: return "HTTP error: \(error)"
+            case .readTimeout, .deadlineExceeded: return (HTTP1Failure.noReply.description, nil)
+            case .connectTimeout: return (HTTP1Failure.connectTimeout.description, nil)
+            case .remoteConnectionClosed: return (HTTP1Failure.closedEarly.description, nil)
+            default: return ("HTTP error: ", "\(error)")
             }
         }
-        if let error = error as? CredentialsRejected { return error.description }
-        if let error = error as? MarketClientError { return error.description }
-        if let error = error as? NoTokenEndpoint { return error.description }
-        if let refusal = TLSRefusal(error) { return refusal.description }
-        return "network error: \(error)"
+        if let error = error as? HTTP1Failure { return (error.description, nil) }
+        if let error = error as? ChannelError, case .connectTimeout = error { return (HTTP1Failure.connectTimeout.description, nil) }
+        if error is NIOConnectionError { return ("network error: ", Reachability.reason(error)) }
+        if let error = error as? CredentialsRejected { return ("", error.description) }
+        if let error = error as? MarketClientError { return ("", error.description) }
+        if let error = error as? NoTokenEndpoint { return ("", error.description) }
+        if let refusal = TLSRefusal(error) { return (refusal.description, nil) }
+        return ("network error: ", "\(error)")
     }
 
     private static func checkTransport(_ url: String, carries secret: String?) throws {
