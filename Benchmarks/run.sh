@@ -75,6 +75,11 @@ reset
 OFFER_CANCEL_JANSSON_ARENA=0 offer_cancel
 add_row "offer-cancel, same, jansson on malloc (\`OFFER_CANCEL_JANSSON_ARENA=0\`)" "$oc_requests" "$oc_rate" "$oc_cpu" "$oc_rss" "$oc_replies"
 
+# The same run through AsyncHTTPClient instead of the client's own connections (issue 29's A/B).
+reset
+OFFER_CANCEL_ASYNC_HTTP_CLIENT=1 offer_cancel
+add_row "offer-cancel, same, through AsyncHTTPClient (\`OFFER_CANCEL_ASYNC_HTTP_CLIENT=1\`)" "$oc_requests" "$oc_rate" "$oc_cpu" "$oc_rss" "$oc_replies"
+
 # The production path: the same run over HTTPS (a test CA made for this run), HTTP/1.1 and
 # HTTP/2 by ALPN, each against a fresh market of its own.
 plain=$base

@@ -21,9 +21,8 @@ public final class MarketClient: Sendable {
     /// A token that never changes, used without a hop through ``tokens``.
     private let staticToken: Secret?
     let http: HTTPClient
-    /// The connections requests for one offer take (``send(_:method:)``), unless the server
-    /// chose HTTP/2.
-    private let connections: HTTP1Connections?
+    /// The connections requests for one offer take (``send(_:method:)``).
+    private let connections: MarketConnections?
     private let loop: MultiThreadedEventLoopGroup
     /// `--timeout`: how long a reply may take.
     public let timeout: Duration
@@ -71,9 +70,9 @@ public final class MarketClient: Sendable {
         let http = HTTPClient(eventLoopGroup: loop, configuration: configuration)
         self.loop = loop
         self.http = http
-        // OFFER_CANCEL_HTTP1=0 sends everything through AsyncHTTPClient (for A/B runs).
-        if ProcessInfo.processInfo.environment["OFFER_CANCEL_HTTP1"] != "0", let endpoint = try HTTP1Connections.Endpoint(baseURL: base, tls: ownTLS) {
-            connections = HTTP1Connections(endpoint: endpoint, headers: Self.requestHeaders, group: loop, connectTimeout: min(timeout, .seconds(10)))
+        // OFFER_CANCEL_ASYNC_HTTP_CLIENT=1 sends everything through AsyncHTTPClient (for A/B runs).
+        if ProcessInfo.processInfo.environment["OFFER_CANCEL_ASYNC_HTTP_CLIENT"] != "1", let endpoint = try MarketConnections.Endpoint(baseURL: base, tls: ownTLS) {
+            connections = MarketConnections(endpoint: endpoint, headers: Self.requestHeaders, group: loop, connectTimeout: min(timeout, .seconds(10)))
         } else {
             connections = nil
         }
@@ -91,6 +90,7 @@ public final class MarketClient: Sendable {
     public func prepare() async -> String? {
         let connectTimeout = min(timeout, .seconds(5))
         if let unreachable = await Reachability.check(baseURL, option: "--base-url", group: loop, timeout: connectTimeout) { return unreachable }
+        await connections?.warmUp()
         guard await tokens.canRefresh else { return nil }
         if case .clientCredentials(_, _, let authURL) = tokens.credentials,
            let unreachable = await Reachability.check(authURL, option: "--auth-url", group: loop, timeout: connectTimeout) {
@@ -151,22 +151,16 @@ public final class MarketClient: Sendable {
     }
 
     /// Sends `route` by `method` (a cancel goes by ``CancelMethod/current``; everything else by
-    /// `GET`), without a body: over ``HTTP1Connections``, or through AsyncHTTPClient once the
-    /// server chose HTTP/2.
+    /// `GET`), without a body, over ``MarketConnections``.
     public func send(_ route: Route, method: HTTPMethod = .GET) async -> Reply {
         var reply = Reply()
         do {
             let token = try await currentToken()
             reply.token = token
-            let body: ByteBuffer?
-            if let connections, !connections.serverChoseHTTP2 {
-                do {
-                    body = try await send(route.path, method: method, token: token, over: connections, into: &reply)
-                } catch HTTP1Failure.serverChoseHTTP2 {
-                    body = try await sendThroughHTTPClient(route.path, method: method, token: token, into: &reply)
-                }
+            let body = if let connections {
+                try await send(route.path, method: method, token: token, over: connections, into: &reply)
             } else {
-                body = try await sendThroughHTTPClient(route.path, method: method, token: token, into: &reply)
+                try await sendThroughHTTPClient(route.path, method: method, token: token, into: &reply)
             }
             guard let bytes = body else { return reply }
             do {
@@ -182,7 +176,7 @@ public final class MarketClient: Sendable {
                 reply.transportError = reason
             } else {
                 reply.transportError = Self.describe(error, hiding: reply.token)
-                reply.timedOut = (error as? HTTPClientError).map { $0 == .readTimeout || $0 == .deadlineExceeded } ?? (error as? HTTP1Failure == .noReply)
+                reply.timedOut = (error as? HTTPClientError).map { $0 == .readTimeout || $0 == .deadlineExceeded } ?? (error as? ExchangeFailure == .noReply)
             }
         }
         return reply
@@ -190,7 +184,7 @@ public final class MarketClient: Sendable {
 
     /// The body of the reply to `path` over `connections`; `nil` when it came too slowly or
     /// grew too large (`reply` says so).
-    private func send(_ path: String, method: HTTPMethod, token: Secret, over connections: HTTP1Connections, into reply: inout Reply) async throws -> ByteBuffer? {
+    private func send(_ path: String, method: HTTPMethod, token: Secret, over connections: MarketConnections, into reply: inout Reply) async throws -> ByteBuffer? {
         var headers = connections.headers
         if !token.isEmpty { headers.add(name: "Authorization", value: "Bearer \(token.value)") }
         // No body: said outright, or a POST would go framed in chunks ("0\r\n\r\n"), which a
@@ -202,10 +196,10 @@ public final class MarketClient: Sendable {
             reply.status = Int(response.head.status.code)
             reply.retryAfter = response.head.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
             return response.body
-        } catch HTTP1Failure.bodyTooLarge(let status) {
+        } catch ExchangeFailure.bodyTooLarge(let status) {
             reply.status = status
             reply.bodyError = "reply body larger than \(Self.maxBodyBytes) bytes"
-        } catch HTTP1Failure.slowBody(let status, let received, let announced) {
+        } catch ExchangeFailure.slowBody(let status, let received, let announced) {
             reply.status = status
             reply.bodyError = slowBodyError(received: received, announced: announced)
             reply.timedOut = true
@@ -321,14 +315,14 @@ public final class MarketClient: Sendable {
     private static func words(for error: any Error) -> (ours: String, quoted: String?) {
         if let error = error as? HTTPClientError {
             switch error {
-            case .readTimeout, .deadlineExceeded: return (HTTP1Failure.noReply.description, nil)
-            case .connectTimeout: return (HTTP1Failure.connectTimeout.description, nil)
-            case .remoteConnectionClosed: return (HTTP1Failure.closedEarly.description, nil)
+            case .readTimeout, .deadlineExceeded: return (ExchangeFailure.noReply.description, nil)
+            case .connectTimeout: return (ExchangeFailure.connectTimeout.description, nil)
+            case .remoteConnectionClosed: return (ExchangeFailure.closedEarly.description, nil)
             default: return ("HTTP error: ", "\(error)")
             }
         }
-        if let error = error as? HTTP1Failure { return (error.description, nil) }
-        if let error = error as? ChannelError, case .connectTimeout = error { return (HTTP1Failure.connectTimeout.description, nil) }
+        if let error = error as? ExchangeFailure { return (error.description, nil) }
+        if let error = error as? ChannelError, case .connectTimeout = error { return (ExchangeFailure.connectTimeout.description, nil) }
         if error is NIOConnectionError { return ("network error: ", Reachability.reason(error)) }
         if let error = error as? CredentialsRejected { return ("", error.description) }
         if let error = error as? MarketClientError { return ("", error.description) }

@@ -1,24 +1,23 @@
 import NIOCore
 import NIOHTTP1
-import NIOSSL
-import NIOTLS
 
-/// One request on a connection of ``HTTP1Connections``, and where its reply goes.
-struct HTTP1Exchange: Sendable {
+/// One request on a connection (or an HTTP/2 stream) of ``MarketConnections``, and where its
+/// reply goes.
+struct Exchange: Sendable {
     var head: HTTPRequestHead
-    var reply: EventLoopPromise<HTTP1Reply>
+    var reply: EventLoopPromise<ExchangeReply>
     /// When the whole reply must have come.
     var deadline: NIODeadline
 }
 
 /// A whole reply: its head and its body, at most ``MarketClient/maxBodyBytes``.
-struct HTTP1Reply: Sendable {
+struct ExchangeReply: Sendable {
     var head: HTTPResponseHead
     var body: ByteBuffer
 }
 
 /// How an exchange failed short of a whole reply, in the words ``MarketClient`` reports.
-enum HTTP1Failure: Error, Equatable, CustomStringConvertible {
+enum ExchangeFailure: Error, Equatable, CustomStringConvertible {
     /// No connection (TLS handshake included) within the connect timeout.
     case connectTimeout
     /// The deadline passed before the reply's status line.
@@ -28,8 +27,6 @@ enum HTTP1Failure: Error, Equatable, CustomStringConvertible {
     /// The server closed the connection before the reply was complete.
     case closedEarly
     case bodyTooLarge(status: Int)
-    /// The server chose HTTP/2 by ALPN: the request goes by AsyncHTTPClient's HTTP/2.
-    case serverChoseHTTP2
     /// The request's task was cancelled (the run's grace period ended).
     case cancelled
 
@@ -40,43 +37,29 @@ enum HTTP1Failure: Error, Equatable, CustomStringConvertible {
         case .slowBody: "timed out reading the reply"
         case .closedEarly: "connection closed by the server before the reply was complete"
         case .bodyTooLarge: "reply body larger than \(MarketClient.maxBodyBytes) bytes"
-        case .serverChoseHTTP2: "the server chose HTTP/2"
         case .cancelled: "cancelled"
         }
     }
 }
 
-/// The last handler of a connection of ``HTTP1Connections``: writes an ``HTTP1Exchange``'s
-/// request, gathers its reply and completes its promise — with the reply, or with why not
-/// (the deadline, the body cap, a close before the end, the TLS handshake's error).
-/// It lives on the channel's event loop, one exchange at a time.
-final class HTTP1ReplyHandler: ChannelDuplexHandler {
+/// The last handler of an HTTP/1.1 connection or an HTTP/2 stream of ``MarketConnections``:
+/// writes an ``Exchange``'s request, gathers its reply and completes its promise — with the
+/// reply, or with why not (the deadline, the body cap, a close before the end, an error such
+/// as the TLS handshake's). It lives on the channel's event loop, one exchange at a time.
+final class ExchangeHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTP1Exchange
+    typealias OutboundIn = Exchange
     typealias OutboundOut = HTTPClientRequestPart
 
-    /// Completed when the connection can carry requests: at once over plain TCP, after the
-    /// handshake over TLS, with the protocol ALPN chose (`nil`: none).
-    let ready: EventLoopPromise<String?>
-    private let tls: Bool
-    private var exchange: HTTP1Exchange?
+    /// On an HTTP/2 stream, which ends with its reply (closing it again would reset it).
+    private let onAStream: Bool
+    private var exchange: Exchange?
     private var deadline: Scheduled<Void>?
     private var head: HTTPResponseHead?
     private var body = ByteBuffer()
 
-    init(ready: EventLoopPromise<String?>, tls: Bool) {
-        self.ready = ready
-        self.tls = tls
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        if !tls { ready.succeed(nil) }
-        context.fireChannelActive()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted(let negotiated)? = event as? TLSUserEvent { ready.succeed(negotiated) }
-        context.fireUserInboundEventTriggered(event)
+    init(onAStream: Bool = false) {
+        self.onAStream = onAStream
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -86,8 +69,8 @@ final class HTTP1ReplyHandler: ChannelDuplexHandler {
         head = nil
         body.clear()
         deadline = context.eventLoop.assumeIsolated().scheduleTask(deadline: exchange.deadline) { [self] in
-            let failure = head.map { HTTP1Failure.slowBody(status: Int($0.status.code), received: body.readableBytes, announced: $0.headers.first(name: "Content-Length").flatMap(Int.init)) }
-            finish(.failure(failure ?? HTTP1Failure.noReply), context: context)
+            let failure = head.map { ExchangeFailure.slowBody(status: Int($0.status.code), received: body.readableBytes, announced: $0.headers.first(name: "Content-Length").flatMap(Int.init)) }
+            finish(.failure(failure ?? ExchangeFailure.noReply), context: context)
         }
         context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
@@ -100,35 +83,33 @@ final class HTTP1ReplyHandler: ChannelDuplexHandler {
             self.head = head
         case .body(var part):
             guard body.readableBytes + part.readableBytes <= MarketClient.maxBodyBytes else {
-                return finish(.failure(HTTP1Failure.bodyTooLarge(status: Int(head?.status.code ?? 0))), context: context)
+                return finish(.failure(ExchangeFailure.bodyTooLarge(status: Int(head?.status.code ?? 0))), context: context)
             }
             if body.readableBytes == 0 { body = part } else { body.writeBuffer(&part) }
         case .end:
-            guard let head else { return finish(.failure(HTTP1Failure.closedEarly), context: context) }
-            let reply = HTTP1Reply(head: head, body: body)
+            guard let head else { return finish(.failure(ExchangeFailure.closedEarly), context: context) }
+            let reply = ExchangeReply(head: head, body: body)
             body = ByteBuffer()
             self.exchange = nil
             deadline?.cancel()
             deadline = nil
-            if !head.isKeepAlive { context.close(promise: nil) }
+            if !onAStream, !head.isKeepAlive { context.close(promise: nil) }
             exchange.reply.succeed(reply)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        ready.fail(HTTP1Failure.closedEarly)
-        finish(.failure(HTTP1Failure.closedEarly), context: nil)
+        finish(.failure(ExchangeFailure.closedEarly), context: nil)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        ready.fail(error)
         finish(.failure(error), context: context)
     }
 
     /// Fails the exchange in flight, if any, and closes the connection: it is not reused after
     /// a failure.
-    private func finish(_ result: Result<HTTP1Reply, any Error>, context: ChannelHandlerContext?) {
+    private func finish(_ result: Result<ExchangeReply, any Error>, context: ChannelHandlerContext?) {
         deadline?.cancel()
         deadline = nil
         let exchange = self.exchange

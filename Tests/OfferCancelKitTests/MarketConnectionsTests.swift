@@ -8,7 +8,7 @@ import Testing
 
 /// The client's own HTTP/1.1 connections, against a server over a real socket that records each
 /// request's bytes and the connection it came on.
-@Suite struct HTTP1ConnectionsTests {
+@Suite struct MarketConnectionsTests {
     /// A server that answers every request (a head without a body) with `{}`; it can close each
     /// connection after its reply, saying so or not, or once it has been idle for a while.
     final class RecordingServer: Sendable {
@@ -138,7 +138,7 @@ import Testing
         ("http://localhost", "localhost", 80, "localhost", "", false),
     ])
     func aBaseURLNamesTheHostAndThePath(url: String, host: String, port: Int, hostHeader: String, prefix: String, tls: Bool) throws {
-        let endpoint = try #require(try HTTP1Connections.Endpoint(baseURL: url, tls: .makeClientConfiguration()))
+        let endpoint = try #require(try MarketConnections.Endpoint(baseURL: url, tls: .makeClientConfiguration()))
         #expect(endpoint.host == host)
         #expect(endpoint.port == port)
         #expect(endpoint.hostHeader == hostHeader)

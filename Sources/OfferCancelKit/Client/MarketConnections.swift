@@ -1,0 +1,233 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+import NIOTLS
+
+/// The client's own connections to the API's host, plain or over TLS: the way every request for
+/// one offer goes (a cancel, a confirmation, a verify). HTTP/1.1 with keep-alive, one request at
+/// a time per connection and as many connections as requests in flight; or, when the server
+/// chooses HTTP/2 by ALPN, one connection and a stream per request. A connection is reused while
+/// the server keeps it open, and closed after any failure.
+///
+/// AsyncHTTPClient's bookkeeping per request cost a quarter of the client's CPU (BENCHMARKS.md,
+/// issue 29), so the hot path does without it.
+final class MarketConnections: Sendable {
+    /// The host a base URL names, and how to reach it.
+    struct Endpoint: Sendable {
+        /// The address to connect to (an IPv6 literal without its brackets).
+        var host: String
+        var port: Int
+        /// The `Host` header: the host as the URL writes it, and the port unless it is the default.
+        var hostHeader: String
+        /// The path before `/offers/…` (`""`, or `/api`).
+        var pathPrefix: String
+        var tls: NIOSSLContext?
+
+        /// `baseURL`, already checked by ``MarketClient``; `tls` with ALPN set by the caller.
+        init?(baseURL: String, tls: TLSConfiguration) throws(MarketClientError) {
+            guard let components = URLComponents(string: baseURL), let scheme = components.scheme?.lowercased(),
+                  let host = components.host, !host.isEmpty else { return nil }
+            let secure = scheme == "https"
+            let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+            self.host = bare
+            port = components.port ?? (secure ? 443 : 80)
+            let named = bare.contains(":") ? "[\(bare)]" : bare
+            hostHeader = components.port.map { "\(named):\($0)" } ?? named
+            pathPrefix = components.percentEncodedPath
+            do {
+                self.tls = try secure ? NIOSSLContext(configuration: tls) : nil
+            } catch {
+                throw .configuration("TLS: \(error)")
+            }
+        }
+
+        /// The name sent by SNI and checked against the certificate; `nil` for an IP address,
+        /// which is checked against the address connected to instead.
+        var serverHostname: String? {
+            var v4 = in_addr(), v6 = in6_addr()
+            return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 ? nil : host
+        }
+    }
+
+    let endpoint: Endpoint
+    /// `Host` and the headers every request carries but its token.
+    let headers: HTTPHeaders
+    private let group: any EventLoopGroup
+    private let connectTimeout: Duration
+    /// HTTP/1.1 connections open and not in use.
+    private let idle = NIOLockedValueBox<[any Channel]>([])
+    /// The connection every request shares once the server chose HTTP/2.
+    private let http2 = NIOLockedValueBox<HTTP2Connection?>(nil)
+
+    /// What a new connection speaks, once its handshake is done.
+    enum Speaks: Sendable {
+        case http1
+        case http2(NIOHTTP2Handler.StreamMultiplexer)
+    }
+
+    struct HTTP2Connection: Sendable {
+        let channel: any Channel
+        let streams: NIOHTTP2Handler.StreamMultiplexer
+    }
+
+    init(endpoint: Endpoint, headers: HTTPHeaders, group: any EventLoopGroup, connectTimeout: Duration) {
+        self.endpoint = endpoint
+        var all: HTTPHeaders = ["Host": endpoint.hostHeader]
+        all.add(contentsOf: headers)
+        self.headers = all
+        self.group = group
+        self.connectTimeout = connectTimeout
+    }
+
+    /// Opens a first connection to a TLS endpoint, so that the protocol the server chose is
+    /// known before the requests start: else each of the first requests opens a connection of
+    /// its own, to keep one. A failure is left for the first request to meet and report.
+    func warmUp() async {
+        guard endpoint.tls != nil, idle.withLockedValue({ $0.isEmpty }), http2.withLockedValue({ $0 == nil }) else { return }
+        guard let (channel, speaks) = try? await connect() else { return }
+        switch speaks {
+        case .http1: idle.withLockedValue { $0.append(channel) }
+        case .http2(let streams): _ = share(HTTP2Connection(channel: channel, streams: streams))
+        }
+    }
+
+    /// Sends `head` and returns the whole reply, or throws why not: an ``ExchangeFailure``, a
+    /// TLS or connect error, or a protocol error.
+    func send(_ head: HTTPRequestHead, deadline: NIODeadline) async throws -> ExchangeReply {
+        if let shared = http2.withLockedValue({ $0 }), shared.channel.isActive {
+            return try await send(head, deadline: deadline, onAStreamOf: shared)
+        }
+        while let channel = idle.withLockedValue({ $0.popLast() }) {
+            if channel.isActive { return try await send(head, deadline: deadline, on: channel, keep: true) }
+        }
+        let (channel, speaks) = try await connect()
+        switch speaks {
+        case .http1: return try await send(head, deadline: deadline, on: channel, keep: true)
+        case .http2(let streams): return try await send(head, deadline: deadline, onAStreamOf: share(HTTP2Connection(channel: channel, streams: streams)))
+        }
+    }
+
+    /// `connection`, or the HTTP/2 connection another request opened first (`connection` is
+    /// then closed): all share one.
+    private func share(_ connection: HTTP2Connection) -> HTTP2Connection {
+        let shared = http2.withLockedValue { current in
+            if let current, current.channel.isActive { return current }
+            current = connection
+            return connection
+        }
+        if shared.channel !== connection.channel { connection.channel.close(promise: nil) }
+        return shared
+    }
+
+    private func send(_ head: HTTPRequestHead, deadline: NIODeadline, onAStreamOf connection: HTTP2Connection) async throws -> ExchangeReply {
+        let httpProtocol: HTTP2FramePayloadToHTTP1ClientCodec.HTTPProtocol = endpoint.tls == nil ? .http : .https
+        let stream = try await connection.streams.createStreamChannel { stream in
+            stream.eventLoop.makeCompletedFuture {
+                try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: httpProtocol))
+                try stream.pipeline.syncOperations.addHandler(ExchangeHandler(onAStream: true))
+            }
+        }.get()
+        return try await send(head, deadline: deadline, on: stream, keep: false)
+    }
+
+    /// The exchange of `head` on `channel`, which is kept for another when `keep` says so and
+    /// the server keeps it open.
+    private func send(_ head: HTTPRequestHead, deadline: NIODeadline, on channel: any Channel, keep: Bool) async throws -> ExchangeReply {
+        let reply = channel.eventLoop.makePromise(of: ExchangeReply.self)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        // A connection the server closed as the request went: said as any close before the reply.
+        written.futureResult.whenFailure { reply.fail(($0 as? ChannelError) == .ioOnClosedChannel ? ExchangeFailure.closedEarly : $0) }
+        channel.writeAndFlush(Exchange(head: head, reply: reply, deadline: deadline), promise: written)
+        let result = try await withTaskCancellationHandler {
+            try await reply.futureResult.get()
+        } onCancel: {
+            reply.fail(ExchangeFailure.cancelled)
+            channel.close(promise: nil)
+        }
+        if keep, result.head.isKeepAlive, channel.isActive { idle.withLockedValue { $0.append(channel) } }
+        return result
+    }
+
+    /// A new connection, its TLS handshake done (within the connect timeout too) and its
+    /// pipeline set for the protocol ALPN chose.
+    private func connect() async throws -> (any Channel, Speaks) {
+        let endpoint = endpoint
+        let timeout = TimeAmount.nanoseconds(connectTimeout.nanoseconds)
+        let (channel, speaks) = try await ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connect(host: endpoint.host, port: endpoint.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let speaks = channel.eventLoop.makePromise(of: Speaks.self)
+                    let handlers = channel.pipeline.syncOperations
+                    guard let tls = endpoint.tls else {
+                        try handlers.addHTTPClientHandlers()
+                        try handlers.addHandler(ExchangeHandler())
+                        speaks.succeed(.http1)
+                        return (channel, speaks.futureResult)
+                    }
+                    try handlers.addHandler(NIOSSLClientHandler(context: tls, serverHostname: endpoint.serverHostname))
+                    try handlers.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let handlers = channel.pipeline.syncOperations
+                            handlers.removeHandler(name: HandshakeWatcher.name, promise: nil)
+                            if result == .negotiated("h2") {
+                                let streams = try handlers.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
+                                    $0.eventLoop.makeSucceededVoidFuture()  // a server opens no stream here
+                                }
+                                speaks.succeed(.http2(streams))
+                            } else {
+                                try handlers.addHTTPClientHandlers()
+                                try handlers.addHandler(ExchangeHandler())
+                                speaks.succeed(.http1)
+                            }
+                        }
+                    })
+                    try handlers.addHandler(HandshakeWatcher(speaks: speaks), name: HandshakeWatcher.name)
+                    let late = channel.eventLoop.scheduleTask(in: timeout) {
+                        speaks.fail(ExchangeFailure.connectTimeout)
+                        channel.close(promise: nil)
+                    }
+                    speaks.futureResult.whenComplete { _ in late.cancel() }
+                    return (channel, speaks.futureResult)
+                }
+            }
+        do {
+            return (channel, try await speaks.get())
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+    }
+
+    /// Closes the connections open.
+    func shutdown() {
+        for channel in idle.withLockedValue({ idle in defer { idle.removeAll() }; return idle }) { channel.close(promise: nil) }
+        http2.withLockedValue { $0 }?.channel.close(promise: nil)
+    }
+}
+
+/// Fails a TLS connection's setup when its handshake fails or the connection closes first.
+private final class HandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    static let name = "offer-cancel.handshake"
+    private let speaks: EventLoopPromise<MarketConnections.Speaks>
+
+    init(speaks: EventLoopPromise<MarketConnections.Speaks>) {
+        self.speaks = speaks
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        speaks.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        speaks.fail(ExchangeFailure.closedEarly)
+        context.fireChannelInactive()
+    }
+}
