@@ -151,7 +151,7 @@ public final class MarketClient: Sendable {
     }
 
     /// Sends `route` by `method` (a cancel goes by ``CancelMethod/current``; everything else by
-    /// `GET`), without a body, over ``MarketConnections``.
+    /// `GET`), without a body, over the client's own connections (`MarketConnections`).
     public func send(_ route: Route, method: HTTPMethod = .GET) async -> Reply {
         var reply = Reply()
         do {
