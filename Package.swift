@@ -172,7 +172,14 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .testTarget(name: "JSONStreamTests", dependencies: ["JSONStream"], swiftSettings: testSettings),
-        .testTarget(name: "OfferCancelKitTests", dependencies: ["OfferCancelKit", "MockMarket", "TestSupport"], swiftSettings: testSettings),
+        .testTarget(
+            name: "OfferCancelKitTests",
+            dependencies: [
+                "OfferCancelKit", "MockMarket", "TestSupport",
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            ],
+            swiftSettings: testSettings
+        ),
         .testTarget(name: "MockMarketTests", dependencies: ["MockMarket", "JSONStream", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: testSettings),
         .testTarget(
             name: "SinkTests",

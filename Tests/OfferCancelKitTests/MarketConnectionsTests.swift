@@ -1,8 +1,12 @@
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOEmbedded
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
+import NIOSSL
+import MockMarket
 @testable import OfferCancelKit
 import Testing
 
@@ -131,6 +135,23 @@ import Testing
         }
     }
 
+    /// A server retiring an HTTP/2 connection says so by GOAWAY (nginx after 1,000 requests,
+    /// by default): the connection then takes no new request, which would fail on it, and the
+    /// next one opens a new connection. Every frame passes on.
+    @Test func aGoAwayRetiresTheConnection() throws {
+        let closing = NIOLockedValueBox(false)
+        let channel = EmbeddedChannel(handler: GoAwayWatcher(closing: closing))
+        let frames = [HTTP2Frame(streamID: .rootStream, payload: .settings(.ack)), HTTP2Frame(streamID: .rootStream, payload: .ping(.init(withInteger: 1), ack: true))]
+        for frame in frames { try channel.writeInbound(frame) }
+        #expect(!closing.withLockedValue { $0 })
+        try channel.writeInbound(HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: 7, errorCode: .noError, opaqueData: nil)))
+        #expect(closing.withLockedValue { $0 })
+        var passed = 0
+        while try channel.readInbound(as: HTTP2Frame.self) != nil { passed += 1 }
+        #expect(passed == 3)
+        _ = try channel.finish()
+    }
+
     @Test(arguments: [
         ("http://127.0.0.1:8080", "127.0.0.1", 8080, "127.0.0.1:8080", "", false),
         ("https://api.arkane.network/api", "api.arkane.network", 443, "api.arkane.network", "/api", true),
@@ -145,5 +166,78 @@ import Testing
         #expect(endpoint.pathPrefix == prefix)
         #expect((endpoint.tls != nil) == tls)
         #expect(endpoint.serverHostname == (host.first!.isLetter ? host : nil), "no SNI for an address")
+    }
+}
+
+/// Over HTTP/2 against a server that retires each connection after a few requests, as nginx
+/// does after 1,000: GOAWAY before the reply to the last one it takes, the close soon after.
+@Suite struct RetiredHTTP2ConnectionTests {
+    /// Answers each request `{}`; the `limit`-th request on a connection gets GOAWAY first.
+    final class Answerer: ChannelInboundHandler, @unchecked Sendable {
+        // @unchecked: `head` is touched only on the stream's event loop; `served` is locked.
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let connection: any Channel
+        let served: NIOLockedValueBox<Int>
+        let limit: Int
+
+        init(connection: any Channel, served: NIOLockedValueBox<Int>, limit: Int) {
+            self.connection = connection
+            self.served = served
+            self.limit = limit
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .end = unwrapInboundIn(data) else { return }
+            let count = served.withLockedValue { $0 += 1; return $0 }
+            if count == limit, let stream = try? context.channel.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID) {
+                connection.writeAndFlush(HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: stream, errorCode: .noError, opaqueData: nil)), promise: nil)
+                let connection = connection
+                context.eventLoop.scheduleTask(in: .milliseconds(300)) { connection.close(promise: nil) }
+            }
+            context.write(wrapOutboundOut(.head(.init(version: .http2, status: .ok, headers: ["content-length": "2"]))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "{}")))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    @Test func requestsAfterAGoAwayGoOnANewConnection() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("goaway-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let files = try SelfSignedTLS.make(in: folder, hosts: ["127.0.0.1"], http2: true)
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(files.certificateChain).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: files.privateKey, format: .pem)))
+        tls.applicationProtocols = ["h2"]
+        let context = try NIOSSLContext(configuration: tls)
+        let connections = NIOLockedValueBox(0)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                connections.withLockedValue { $0 += 1 }
+                let served = NIOLockedValueBox(0)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()) { stream in
+                        stream.eventLoop.makeCompletedFuture {
+                            try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                            try stream.pipeline.syncOperations.addHandler(Answerer(connection: channel, served: served, limit: 4))
+                        }
+                    }
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let client = try MarketClient(baseURL: "https://127.0.0.1:\(server.localAddress!.port!)", credentials: .token("tok"), concurrency: 1,
+                                      timeout: .seconds(10), caCertificates: folder + "/ca.pem")
+        var failures: [String] = []
+        for _ in 0..<12 {
+            let reply = await client.send(.offer(MarketConnectionsTests.id))
+            if reply.status != 200 { failures.append(reply.transportError ?? "status \(reply.status ?? 0)") }
+        }
+        await client.shutdown()
+        try await server.close()
+        try await group.shutdownGracefully()
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(connections.withLockedValue { $0 } == 3, "four requests on each of three connections")
     }
 }

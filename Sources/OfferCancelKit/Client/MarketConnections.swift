@@ -66,12 +66,17 @@ final class MarketConnections: Sendable {
     /// What a new connection speaks, once its handshake is done.
     enum Speaks: Sendable {
         case http1
-        case http2(NIOHTTP2Handler.StreamMultiplexer)
+        case http2(HTTP2Connection)
     }
 
     struct HTTP2Connection: Sendable {
         let channel: any Channel
         let streams: NIOHTTP2Handler.StreamMultiplexer
+        /// Set when the server sent GOAWAY: the streams open finish, and no new one may start.
+        let closing: NIOLockedValueBox<Bool>
+
+        /// Whether a new request may go on it.
+        var takesRequests: Bool { channel.isActive && !closing.withLockedValue { $0 } }
     }
 
     init(endpoint: Endpoint, headers: HTTPHeaders, group: any EventLoopGroup, connectTimeout: Duration) {
@@ -91,14 +96,14 @@ final class MarketConnections: Sendable {
         guard let (channel, speaks) = try? await connect() else { return }
         switch speaks {
         case .http1: idle.withLockedValue { $0.append(channel) }
-        case .http2(let streams): _ = share(HTTP2Connection(channel: channel, streams: streams))
+        case .http2(let connection): _ = share(connection)
         }
     }
 
     /// Sends `head` and returns the whole reply, or throws why not: an ``ExchangeFailure``, a
     /// TLS or connect error, or a protocol error.
     func send(_ head: HTTPRequestHead, deadline: NIODeadline) async throws -> ExchangeReply {
-        if let shared = http2.withLockedValue({ $0 }), shared.channel.isActive {
+        if let shared = http2.withLockedValue({ $0 }), shared.takesRequests {
             return try await send(head, deadline: deadline, onAStreamOf: shared)
         }
         while let channel = idle.withLockedValue({ $0.popLast() }) {
@@ -107,7 +112,7 @@ final class MarketConnections: Sendable {
         let (channel, speaks) = try await connect()
         switch speaks {
         case .http1: return try await send(head, deadline: deadline, on: channel, keep: true)
-        case .http2(let streams): return try await send(head, deadline: deadline, onAStreamOf: share(HTTP2Connection(channel: channel, streams: streams)))
+        case .http2(let connection): return try await send(head, deadline: deadline, onAStreamOf: share(connection))
         }
     }
 
@@ -115,7 +120,7 @@ final class MarketConnections: Sendable {
     /// then closed): all share one.
     private func share(_ connection: HTTP2Connection) -> HTTP2Connection {
         let shared = http2.withLockedValue { current in
-            if let current, current.channel.isActive { return current }
+            if let current, current.takesRequests { return current }
             current = connection
             return connection
         }
@@ -179,7 +184,9 @@ final class MarketConnections: Sendable {
                                 let streams = try handlers.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
                                     $0.eventLoop.makeSucceededVoidFuture()  // a server opens no stream here
                                 }
-                                speaks.succeed(.http2(streams))
+                                let closing = NIOLockedValueBox(false)
+                                try handlers.addHandler(GoAwayWatcher(closing: closing))
+                                speaks.succeed(.http2(HTTP2Connection(channel: channel, streams: streams, closing: closing)))
                             } else {
                                 try handlers.addHTTPClientHandlers()
                                 try handlers.addHandler(ExchangeHandler())
@@ -208,6 +215,22 @@ final class MarketConnections: Sendable {
     func shutdown() {
         for channel in idle.withLockedValue({ idle in defer { idle.removeAll() }; return idle }) { channel.close(promise: nil) }
         http2.withLockedValue { $0 }?.channel.close(promise: nil)
+    }
+}
+
+/// Marks an HTTP/2 connection closing when the server sends GOAWAY (as servers do after so many
+/// requests, or at an age), so that new requests open a new connection instead of failing on it.
+final class GoAwayWatcher: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame
+    private let closing: NIOLockedValueBox<Bool>
+
+    init(closing: NIOLockedValueBox<Bool>) {
+        self.closing = closing
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .goAway = unwrapInboundIn(data).payload { closing.withLockedValue { $0 = true } }
+        context.fireChannelRead(data)
     }
 }
 
