@@ -89,6 +89,10 @@ final class ExchangeHandler: ChannelDuplexHandler {
         case .end:
             guard let head else { return finish(.failure(ExchangeFailure.closedEarly), context: context) }
             let reply = ExchangeReply(head: head, body: body)
+            // The reply's head and body go to the task that asked, which reads and frees them;
+            // none stays here, to be freed on the event loop after that task's reads (its
+            // release is an atomic ThreadSanitizer cannot see, and it reported the free as a race).
+            self.head = nil
             body = ByteBuffer()
             self.exchange = nil
             deadline?.cancel()
