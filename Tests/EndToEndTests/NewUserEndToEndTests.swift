@@ -142,6 +142,22 @@ extension EndToEnd {
             #expect(records.count == 5 && records.allSatisfy { $0["outcome"]?.string == "skipped" })
         }
 
+        /// An https:// URL to a plain HTTP server: every TLS handshake fails the same way, and the
+        /// run used to retry them for minutes. Now the first handshake, before any cancel, ends
+        /// it: exit 3, every item `skipped`, one line that names the host and asks about http://.
+        @Test func httpsToAPlainServerIsOneLineNotAHang() throws {
+            let market = try MockProcess()
+            let log = scratch.file("plain.ndjson")
+            let ids = try IDFile(count: 5)
+            let run = try CancelRun.run(["--base-url", "https://127.0.0.1:\(market.port)", "-q", "--progress", "never", "--sink", "ndjson:\(log)", ids.path],
+                                        signal: SIGKILL, signalWhen: { false })
+            #expect(run.status == 3, "\(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+            #expect(run.stderr.contains("cannot set up TLS with 127.0.0.1:\(market.port)") && run.stderr.contains("is it an http:// server?"), "\(run.stderr)")
+            let records = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { try JSONValue.parse(String($0)) }
+            #expect(records.count == 5 && records.allSatisfy { $0["outcome"]?.string == "skipped" })
+        }
+
         /// A socket that accepts and never answers: five IDs used to be unfinished after 150 s
         /// (an open circuit breaker held every retry through its cool-downs, one at a time). Now
         /// each item's retries go on their own backoff, and twenty requests in a row without a

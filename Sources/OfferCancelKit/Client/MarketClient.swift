@@ -90,7 +90,11 @@ public final class MarketClient: Sendable {
     public func prepare() async -> String? {
         let connectTimeout = min(timeout, .seconds(5))
         if let unreachable = await Reachability.check(baseURL, option: "--base-url", group: loop, timeout: connectTimeout) { return unreachable }
-        await connections?.warmUp()
+        if let failure = await connections?.warmUp() {
+            // A refused certificate in its own words; anything else: the server is not TLS.
+            if let refusal = TLSRefusal(failure) { return refusal.description }
+            return "cannot set up TLS with \(connections?.endpoint.hostHeader ?? baseURL) (\(Self.describe(failure))): is it an http:// server? (check --base-url)"
+        }
         guard await tokens.canRefresh else { return nil }
         if case .clientCredentials(_, _, let authURL) = tokens.credentials,
            let unreachable = await Reachability.check(authURL, option: "--auth-url", group: loop, timeout: connectTimeout) {

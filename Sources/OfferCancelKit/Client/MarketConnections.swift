@@ -89,14 +89,20 @@ final class MarketConnections: Sendable {
     }
 
     /// Opens a first connection to a TLS endpoint, so that the protocol the server chose is
-    /// known before the requests start: else each of the first requests opens a connection of
-    /// its own, to keep one. A failure is left for the first request to meet and report.
-    func warmUp() async {
-        guard endpoint.tls != nil, idle.withLockedValue({ $0.isEmpty }), http2.withLockedValue({ $0 == nil }) else { return }
-        guard let (channel, speaks) = try? await connect() else { return }
-        switch speaks {
-        case .http1: idle.withLockedValue { $0.append(channel) }
-        case .http2(let connection): _ = share(connection)
+    /// known before the requests start (else each of the first requests opens a connection of
+    /// its own, to keep one). Returns why no TLS connection could be had: a server that does not
+    /// speak TLS, or whose certificate is refused, fails every request the same way.
+    func warmUp() async -> (any Error)? {
+        guard endpoint.tls != nil, idle.withLockedValue({ $0.isEmpty }), http2.withLockedValue({ $0 == nil }) else { return nil }
+        do {
+            let (channel, speaks) = try await connect()
+            switch speaks {
+            case .http1: idle.withLockedValue { $0.append(channel) }
+            case .http2(let connection): _ = share(connection)
+            }
+            return nil
+        } catch {
+            return error
         }
     }
 
