@@ -42,6 +42,31 @@ import TestSupport
         #expect(governor.statistics.concurrencyLimit == 20)
     }
 
+    /// A client slower than the server counts among its requests in flight some not yet
+    /// written and replies not yet read; the server counts only those on the wire, which each
+    /// reply reports (`sentAmid`). Forty permits out with thirty on the wire at most, then
+    /// refusals at 31: the capacity is the thirty the server answered well, and the limit
+    /// 0.8 of it, not of the 39 permits.
+    @Test func aCapacityIsLearnedFromTheRequestsOnTheWire() throws {
+        let governor = governor(maxConcurrency: 40)
+        var permits = try (0..<8).map { _ in try permit(governor, t0) }
+        for round in 1...6 {
+            for (index, permit) in permits.enumerated() {
+                governor.release(permit, .healthy(latency: .milliseconds(1)), sentAmid: min(index + 1, 30), now: at(round))
+            }
+            permits = []
+            while case .go(_, let inFlight) = governor.decide(now: at(round)) {
+                permits.append(Governor.Permit(issuedAt: at(round), inFlight: inFlight, firstAttempt: true, waited: .zero))
+            }
+        }
+        #expect(permits.count == 40 && permits.last?.inFlight == 40)
+        while governor.statistics.episodes == 0, let refused = permits.popLast() {
+            governor.release(refused, .overloaded(retryAfter: nil), sentAmid: 31, now: at(7))
+        }
+        #expect(governor.statistics.episodes == 1)
+        #expect(governor.statistics.concurrencyLimit == 24, "0.8 of the 30 on the wire answered well")
+    }
+
     /// Sends and releases one request at a time at `now` with `signal` until the governor
     /// reads the throttled replies as congestion; returns how many that took.
     @discardableResult

@@ -14,7 +14,8 @@ import Testing
 /// request's bytes and the connection it came on.
 @Suite struct MarketConnectionsTests {
     /// A server that answers every request (a head without a body) with `{}`; it can close each
-    /// connection after its reply, saying so or not, or once it has been idle for a while.
+    /// connection after its reply, saying so or not, or once it has been idle for a while, and
+    /// hold its first replies until so many requests have come.
     final class RecordingServer: Sendable {
         enum Close: Sendable { case never, announced, silently, whenIdle(TimeAmount) }
         let channel: any Channel
@@ -23,14 +24,16 @@ import Testing
         private let connections = NIOLockedValueBox(0)
         private let closed = NIOLockedValueBox(0)
 
-        init(group: any EventLoopGroup, close: Close) async throws {
+        /// `group` has one event loop: every connection's handler runs on it.
+        init(group: any EventLoopGroup, close: Close, holdFirst: Int = 0) async throws {
             let requests = requests, connections = connections, closed = closed
+            let held = Held(count: holdFirst)
             channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { child in
                     let number = connections.withLockedValue { $0 += 1; return $0 }
                     child.closeFuture.whenComplete { _ in closed.withLockedValue { $0 += 1 } }
-                    return child.pipeline.addHandler(Answerer(connection: number, close: close, requests: requests))
+                    return child.pipeline.addHandler(Answerer(connection: number, close: close, requests: requests, held: held))
                 }
                 .bind(host: "127.0.0.1", port: 0).get()
         }
@@ -39,19 +42,41 @@ import Testing
         var connectionCount: Int { connections.withLockedValue { $0 } }
         var closedCount: Int { closed.withLockedValue { $0 } }
 
+        /// The first `count` replies, held until the last of them is due, on every connection.
+        private final class Held: @unchecked Sendable {
+            // @unchecked: touched only on the server's one event loop.
+            let count: Int
+            var arrived = 0
+            var replies: [() -> Void] = []
+
+            init(count: Int) {
+                self.count = count
+            }
+
+            /// Sends `reply` now, or holds it with the others until the last comes.
+            func answer(_ reply: @escaping () -> Void) {
+                guard arrived < count else { return reply() }
+                arrived += 1
+                replies.append(reply)
+                if arrived == count { replies.forEach { $0() } }
+            }
+        }
+
         private final class Answerer: ChannelInboundHandler, @unchecked Sendable {
             // @unchecked: `pending` and `idle` are touched only on the connection's event loop.
             typealias InboundIn = ByteBuffer
             let connection: Int
             let close: Close
             let requests: NIOLockedValueBox<[(connection: Int, head: String)]>
+            let held: Held
             var pending = ""
             var idle: Scheduled<Void>?
 
-            init(connection: Int, close: Close, requests: NIOLockedValueBox<[(connection: Int, head: String)]>) {
+            init(connection: Int, close: Close, requests: NIOLockedValueBox<[(connection: Int, head: String)]>, held: Held) {
                 self.connection = connection
                 self.close = close
                 self.requests = requests
+                self.held = held
             }
 
             func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -60,24 +85,29 @@ import Testing
                     let head = String(pending[..<end.lowerBound])
                     pending = String(pending[end.upperBound...])
                     requests.withLockedValue { $0.append((connection, head)) }
-                    let closing = if case .announced = close { "Connection: close\r\n" } else { "" }
-                    context.writeAndFlush(NIOAny(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\(closing)\r\n{}")), promise: nil)
-                    switch close {
-                    case .never: break
-                    case .announced, .silently: context.close(promise: nil)
-                    case .whenIdle(let after):
-                        idle?.cancel()
-                        idle = context.eventLoop.assumeIsolated().scheduleTask(in: after) { context.close(promise: nil) }
-                    }
+                    held.answer { [self] in reply(context: context) }
+                }
+            }
+
+            private func reply(context: ChannelHandlerContext) {
+                let closing = if case .announced = close { "Connection: close\r\n" } else { "" }
+                context.writeAndFlush(NIOAny(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\(closing)\r\n{}")), promise: nil)
+                switch close {
+                case .never: break
+                case .announced, .silently: context.close(promise: nil)
+                case .whenIdle(let after):
+                    idle?.cancel()
+                    idle = context.eventLoop.assumeIsolated().scheduleTask(in: after) { context.close(promise: nil) }
                 }
             }
         }
     }
 
-    static func withServer(_ close: RecordingServer.Close, _ body: (RecordingServer, MarketClient) async throws -> Void) async throws {
+    static func withServer(_ close: RecordingServer.Close, holdFirst: Int = 0, timeout: Duration = .seconds(10),
+                           _ body: (RecordingServer, MarketClient) async throws -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await RecordingServer(group: group, close: close)
-        let client = try MarketClient(baseURL: server.baseURL, credentials: .token("tok"), concurrency: 4, timeout: .seconds(10))
+        let server = try await RecordingServer(group: group, close: close, holdFirst: holdFirst)
+        let client = try MarketClient(baseURL: server.baseURL, credentials: .token("tok"), concurrency: 4, timeout: timeout)
         do {
             try await body(server, client)
         } catch {
@@ -132,6 +162,31 @@ import Testing
                 try await Task.sleep(for: .milliseconds(200))
             }
             #expect(server.connectionCount == 3)
+        }
+    }
+
+    /// Each reply says how many of the client's requests were on the wire when its own was
+    /// written: what the server could count (the governor learns a capacity from it). Four
+    /// at once, held by the server until the fourth: 1 to 4. Then one alone: 1, so each of
+    /// the four left the count with its reply.
+    @Test func aReplySaysHowManyRequestsWereOnTheWire() async throws {
+        try await Self.withServer(.never, holdFirst: 4) { server, client in
+            let counts = await withTaskGroup(of: Int?.self) { group in
+                for _ in 0..<4 { group.addTask { await client.send(.offer(Self.id)).sentAmid } }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(counts.compactMap(\.self).sorted() == [1, 2, 3, 4], "\(counts)")
+            #expect(await client.send(.offer(Self.id)).sentAmid == 1)
+        }
+    }
+
+    /// A request that got no reply leaves the count too: the next one alone was sent amid 1.
+    @Test func aRequestWithoutAReplyLeavesTheWire() async throws {
+        try await Self.withServer(.never, holdFirst: 2, timeout: .milliseconds(300)) { server, client in
+            let unanswered = await client.send(.offer(Self.id))
+            #expect(unanswered.timedOut && unanswered.status == nil, "\(unanswered.transportError ?? "")")
+            let next = await client.send(.offer(Self.id))
+            #expect(next.status == 200 && next.sentAmid == 1, "\(next.transportError ?? "") \(String(describing: next.sentAmid))")
         }
     }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// One request on a connection (or an HTTP/2 stream) of ``MarketConnections``, and where its
 /// reply goes.
@@ -14,6 +15,27 @@ struct Exchange: Sendable {
 struct ExchangeReply: Sendable {
     var head: HTTPResponseHead
     var body: ByteBuffer
+    /// The client's requests on the wire when this one was written, itself included: those
+    /// the server could have been answering when it arrived (``RequestsOnTheWire``).
+    var sentAmid: Int
+}
+
+/// How many of the client's requests are on the wire: written, and their reply's head not yet
+/// read. It is what the server can count of them; the run's count of requests in flight also
+/// holds those whose turn to be written or whose reply's turn to be read has not come, which
+/// a client slower than the server (a busy machine, a sanitizer) keeps many of.
+final class RequestsOnTheWire: Sendable {
+    private let count = Atomic<Int>(0)
+
+    /// A request is written; returns how many are on the wire now, itself included.
+    func written() -> Int {
+        count.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    /// A request written has its reply's head, or none will come.
+    func ended() {
+        count.wrappingSubtract(1, ordering: .relaxed)
+    }
 }
 
 /// How an exchange failed short of a whole reply, in the words ``MarketClient`` reports.
@@ -53,12 +75,18 @@ final class ExchangeHandler: ChannelDuplexHandler {
 
     /// On an HTTP/2 stream, which ends with its reply (closing it again would reset it).
     private let onAStream: Bool
+    private let onTheWire: RequestsOnTheWire
     private var exchange: Exchange?
     private var deadline: Scheduled<Void>?
+    /// The count on the wire when the exchange's request was written.
+    private var sentAmid = 0
+    /// Whether that request is in the count: from its write to its reply's head.
+    private var isOnTheWire = false
     private var head: HTTPResponseHead?
     private var body = ByteBuffer()
 
-    init(onAStream: Bool = false) {
+    init(onTheWire: RequestsOnTheWire, onAStream: Bool = false) {
+        self.onTheWire = onTheWire
         self.onAStream = onAStream
     }
 
@@ -72,6 +100,8 @@ final class ExchangeHandler: ChannelDuplexHandler {
             let failure = head.map { ExchangeFailure.slowBody(status: Int($0.status.code), received: body.readableBytes, announced: $0.headers.first(name: "Content-Length").flatMap(Int.init)) }
             finish(.failure(failure ?? ExchangeFailure.noReply), context: context)
         }
+        sentAmid = onTheWire.written()
+        isOnTheWire = true
         context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
         context.write(wrapOutboundOut(.end(nil)), promise: promise)
     }
@@ -81,6 +111,7 @@ final class ExchangeHandler: ChannelDuplexHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
+            offTheWire()
         case .body(var part):
             guard body.readableBytes + part.readableBytes <= MarketClient.maxBodyBytes else {
                 return finish(.failure(ExchangeFailure.bodyTooLarge(status: Int(head?.status.code ?? 0))), context: context)
@@ -88,7 +119,7 @@ final class ExchangeHandler: ChannelDuplexHandler {
             if body.readableBytes == 0 { body = part } else { body.writeBuffer(&part) }
         case .end:
             guard let head else { return finish(.failure(ExchangeFailure.closedEarly), context: context) }
-            let reply = ExchangeReply(head: head, body: body)
+            let reply = ExchangeReply(head: head, body: body, sentAmid: sentAmid)
             // The reply's head and body go to the task that asked, which reads and frees them;
             // none stays here, to be freed on the event loop after that task's reads (its
             // release is an atomic ThreadSanitizer cannot see, and it reported the free as a race).
@@ -116,9 +147,17 @@ final class ExchangeHandler: ChannelDuplexHandler {
     private func finish(_ result: Result<ExchangeReply, any Error>, context: ChannelHandlerContext?) {
         deadline?.cancel()
         deadline = nil
+        offTheWire()
         let exchange = self.exchange
         self.exchange = nil
         context?.close(promise: nil)
         exchange?.reply.completeWith(result)
+    }
+
+    /// The request written leaves the count on the wire: its reply's head came, or none will.
+    private func offTheWire() {
+        guard isOnTheWire else { return }
+        isOnTheWire = false
+        onTheWire.ended()
     }
 }

@@ -126,6 +126,10 @@ public final class MarketClient: Sendable {
         public var transportError: String?
         /// No reply came within the timeout.
         public var timedOut = false
+        /// The client's requests on the wire when this one was written, itself included: how
+        /// many the server could have been answering when it arrived. `nil` when it is not
+        /// known (no reply; or a request through AsyncHTTPClient).
+        public var sentAmid: Int?
         /// No request was sent, and none can be: no token could be had (the credentials were
         /// refused, or the token endpoint stayed unreachable), or the server's TLS certificate
         /// is not trusted. The run cannot go on.
@@ -199,6 +203,7 @@ public final class MarketClient: Sendable {
             let response = try await connections.send(head, deadline: .now() + .nanoseconds(timeout.nanoseconds))
             reply.status = Int(response.head.status.code)
             reply.retryAfter = response.head.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
+            reply.sentAmid = response.sentAmid
             return response.body
         } catch ExchangeFailure.bodyTooLarge(let status) {
             reply.status = status

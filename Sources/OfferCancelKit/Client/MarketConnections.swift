@@ -58,6 +58,8 @@ final class MarketConnections: Sendable {
     let headers: HTTPHeaders
     private let group: any EventLoopGroup
     private let connectTimeout: Duration
+    /// The requests written on any of them and not yet answered.
+    private let onTheWire = RequestsOnTheWire()
     /// HTTP/1.1 connections open and not in use.
     private let idle = NIOLockedValueBox<[any Channel]>([])
     /// The connection every request shares once the server chose HTTP/2.
@@ -136,10 +138,10 @@ final class MarketConnections: Sendable {
 
     private func send(_ head: HTTPRequestHead, deadline: NIODeadline, onAStreamOf connection: HTTP2Connection) async throws -> ExchangeReply {
         let httpProtocol: HTTP2FramePayloadToHTTP1ClientCodec.HTTPProtocol = endpoint.tls == nil ? .http : .https
-        let stream = try await connection.streams.createStreamChannel { stream in
+        let stream = try await connection.streams.createStreamChannel { [onTheWire] stream in
             stream.eventLoop.makeCompletedFuture {
                 try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: httpProtocol))
-                try stream.pipeline.syncOperations.addHandler(ExchangeHandler(onAStream: true))
+                try stream.pipeline.syncOperations.addHandler(ExchangeHandler(onTheWire: onTheWire, onAStream: true))
             }
         }.get()
         return try await send(head, deadline: deadline, on: stream, keep: false)
@@ -166,7 +168,7 @@ final class MarketConnections: Sendable {
     /// A new connection, its TLS handshake done (within the connect timeout too) and its
     /// pipeline set for the protocol ALPN chose.
     private func connect() async throws -> (any Channel, Speaks) {
-        let endpoint = endpoint
+        let (endpoint, onTheWire) = (endpoint, onTheWire)
         let timeout = TimeAmount.nanoseconds(connectTimeout.nanoseconds)
         let (channel, speaks) = try await ClientBootstrap(group: group)
             .connectTimeout(timeout)
@@ -177,7 +179,7 @@ final class MarketConnections: Sendable {
                     let handlers = channel.pipeline.syncOperations
                     guard let tls = endpoint.tls else {
                         try handlers.addHTTPClientHandlers()
-                        try handlers.addHandler(ExchangeHandler())
+                        try handlers.addHandler(ExchangeHandler(onTheWire: onTheWire))
                         speaks.succeed(.http1)
                         return (channel, speaks.futureResult)
                     }
@@ -195,7 +197,7 @@ final class MarketConnections: Sendable {
                                 speaks.succeed(.http2(HTTP2Connection(channel: channel, streams: streams, closing: closing)))
                             } else {
                                 try handlers.addHTTPClientHandlers()
-                                try handlers.addHandler(ExchangeHandler())
+                                try handlers.addHandler(ExchangeHandler(onTheWire: onTheWire))
                                 speaks.succeed(.http1)
                             }
                         }

@@ -42,9 +42,10 @@ public final class Governor: Sendable {
     /// Leave to send one request; give it back with ``Governor/release(_:_:now:)``.
     public struct Permit: Sendable {
         let issuedAt: ContinuousClock.Instant
-        /// Requests in flight when it was granted (this one included); 0 for a request outside
-        /// the limit (``Governor/observe(_:sentAt:now:)``).
-        let inFlight: Int
+        /// Requests in flight when it was granted (this one included), or as the server could
+        /// count them when its request came, once known (``Governor/release(_:_:sentAmid:now:)``);
+        /// 0 for a request outside the limit (``Governor/observe(_:sentAt:now:)``).
+        var inFlight: Int
         /// Whether it carries an item's first attempt (which earns the retry budget).
         let firstAttempt: Bool
         /// Time spent waiting for it.
@@ -160,9 +161,17 @@ public final class Governor: Sendable {
     }
 
     /// The request sent under `permit` ended with `signal`; says how to retry it.
+    ///
+    /// `sentAmid`, when the client knows it (``MarketClient/Reply/sentAmid``), is how many of
+    /// its requests the server could have been answering when this one came: the limit learns
+    /// from it rather than from the permits out, which also count requests not yet written
+    /// and replies not yet read. A client slower than the server keeps many of those, and a
+    /// capacity learned from them is too high to hold the server under it.
     @discardableResult
-    public func release(_ permit: Permit, _ signal: FlowSignal, now: ContinuousClock.Instant = .now) -> Retry {
-        release((permit, signal, now))
+    public func release(_ permit: Permit, _ signal: FlowSignal, sentAmid: Int? = nil, now: ContinuousClock.Instant = .now) -> Retry {
+        var permit = permit
+        if let sentAmid, permit.inFlight > 0 { permit.inFlight = sentAmid }
+        return release((permit, signal, now))
     }
 
     /// Gives `permit` back unused (nothing was sent).

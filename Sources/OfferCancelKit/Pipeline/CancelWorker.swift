@@ -120,7 +120,7 @@ struct CancelWorker: Sendable {
             governor.giveBack(permit)
         } else {
             attempts.lastLatency = .now - sentAt
-            retry = governor.release(permit, verdict.signal)
+            retry = governor.release(permit, verdict.signal, sentAmid: reply.sentAmid)
         }
         if Task.isCancelled {
             attempts.record.attempts = attempts.sent
@@ -218,7 +218,7 @@ struct CancelWorker: Sendable {
             let sentAt = ContinuousClock.now
             let reply = await client.send(.offer(id))
             let verdict = ReplyClassifier.classify(reply, latency: .now - sentAt)
-            let retry = governor.release(permit, verdict.signal)
+            let retry = governor.release(permit, verdict.signal, sentAmid: reply.sentAmid)
             if verdict.outcome == .cancelled, let result = verdict.result {
                 offer = result
                 break
