@@ -39,7 +39,7 @@ public final class Governor: Sendable {
         public init() {}
     }
 
-    /// Leave to send one request; give it back with ``Governor/release(_:_:now:)``.
+    /// Leave to send one request; give it back with ``Governor/release(_:_:sentAmid:now:)``.
     public struct Permit: Sendable {
         let issuedAt: ContinuousClock.Instant
         /// Requests in flight when it was granted (this one included), or as the server could
