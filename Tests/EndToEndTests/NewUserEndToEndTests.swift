@@ -183,6 +183,8 @@ extension EndToEnd {
             (["--grace", "-2"], "--grace -2.0: seconds, 0 to 86400"),
             (["--base-url", "http://::1:18103"], "an IPv6 address goes in brackets, as in http://[::1]:18103"),
             (["--base-url", "http://127.0.0.1:9?x=1"], "no query or fragment"),
+            (["--base-url", "localhost:18103"], "--base-url localhost:18103: no scheme: did you mean http://localhost:18103?"),
+            (["--auth-url", "ftp://login.example"], "--auth-url ftp://login.example: only http and https are supported"),
             (["-q", "-v"], "-q and -v ask for opposite things"),
             (["--no-records", "--sink", "ndjson:x.ndjson"], "--no-records keeps no record, yet --sink ndjson:x.ndjson would keep them"),
             (["--mock", "--base-url", "http://127.0.0.1:9"], "--mock runs a market of its own: drop --base-url"),

@@ -214,7 +214,7 @@ import Testing
         ("http://localhost", "localhost", 80, "localhost", "", false),
     ])
     func aBaseURLNamesTheHostAndThePath(url: String, host: String, port: Int, hostHeader: String, prefix: String, tls: Bool) throws {
-        let endpoint = try #require(try MarketConnections.Endpoint(baseURL: url, tls: .makeClientConfiguration()))
+        let endpoint = try MarketConnections.Endpoint(url: MarketURL(url), tls: .makeClientConfiguration())
         #expect(endpoint.host == host)
         #expect(endpoint.port == port)
         #expect(endpoint.hostHeader == hostHeader)

@@ -92,26 +92,12 @@ struct APIOptions: ParsableArguments {
 
     func validate() throws {
         if mock, let baseURLOption { throw ValidationError("--mock runs a market of its own: drop --base-url \(baseURLOption)") }
-        try URLCheck.check(baseURL, option: "--base-url")
-        try URLCheck.check(authURL, option: "--auth-url")
-    }
-}
-
-/// What makes a URL option unusable before anything is sent: an IPv6 address without
-/// brackets, a query or a fragment (every request's path is appended to it).
-enum URLCheck {
-    static func check(_ url: String, option: String) throws {
-        guard let schemeEnd = url.range(of: "://") else { return }
-        let rest = url[schemeEnd.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        if !authority.hasPrefix("["), authority.filter({ $0 == ":" }).count > 1 {
-            // The last part is read as the port (`::1:18103`); an address alone cannot be told apart.
-            let parts = authority.split(separator: ":", omittingEmptySubsequences: false)
-            let example = "[" + parts.dropLast().joined(separator: ":") + "]:" + parts[parts.count - 1]
-            throw ValidationError("\(option) \(url): an IPv6 address goes in brackets, as in \(url[..<schemeEnd.upperBound])\(example)")
-        }
-        if url.contains("?") || url.contains("#") {
-            throw ValidationError("\(option) \(url): no query or fragment; every request's path and query are added to it")
+        for (option, url) in [("--base-url", baseURL), ("--auth-url", authURL)] {
+            do {
+                _ = try MarketURL(url)
+            } catch {
+                throw ValidationError("\(option) \(url): \(error)")
+            }
         }
     }
 }

@@ -16,7 +16,12 @@ public final class MarketClient: Sendable {
     /// Replies larger than this are not read further and count as malformed.
     public static let maxBodyBytes = 4 * 1024 * 1024
 
-    public let baseURL: String
+    /// The API's URL, `--base-url`.
+    public let market: MarketURL
+    /// `--base-url` as given, without a trailing slash.
+    public var baseURL: String { market.text }
+    /// `--auth-url`, with client credentials.
+    private let login: MarketURL?
     public let tokens: TokenProvider
     /// A token that never changes, used without a hop through ``tokens``.
     private let staticToken: Secret?
@@ -34,10 +39,11 @@ public final class MarketClient: Sendable {
     ///   token that would travel over plain `http://` to a host other than loopback, or a CA
     ///   file that cannot be read.
     public init(baseURL: String, credentials: Credentials?, concurrency: Int, timeout: Duration, caCertificates: String? = nil) throws {
-        let base = baseURL.trimmingSlash
-        try Self.checkTransport(base, carries: credentials == nil ? nil : "a bearer token")
+        let market = try Self.checkTransport(baseURL, carries: credentials == nil ? nil : "a bearer token")
         if case .clientCredentials(_, _, let authURL) = credentials {
-            try Self.checkTransport(authURL, carries: "the client secret")
+            login = try Self.checkTransport(authURL, carries: "the client secret")
+        } else {
+            login = nil
         }
         var configuration = HTTPClient.Configuration(
             // Connecting (TLS handshake included) gets --timeout too, 10 s at most.
@@ -71,12 +77,13 @@ public final class MarketClient: Sendable {
         self.loop = loop
         self.http = http
         // OFFER_CANCEL_ASYNC_HTTP_CLIENT=1 sends everything through AsyncHTTPClient (for A/B runs).
-        if ProcessInfo.processInfo.environment["OFFER_CANCEL_ASYNC_HTTP_CLIENT"] != "1", let endpoint = try MarketConnections.Endpoint(baseURL: base, tls: ownTLS) {
+        if ProcessInfo.processInfo.environment["OFFER_CANCEL_ASYNC_HTTP_CLIENT"] != "1" {
+            let endpoint = try MarketConnections.Endpoint(url: market, tls: ownTLS)
             connections = MarketConnections(endpoint: endpoint, headers: Self.requestHeaders, group: loop, connectTimeout: min(timeout, .seconds(10)))
         } else {
             connections = nil
         }
-        self.baseURL = base
+        self.market = market
         self.timeout = timeout
         self.tokens = TokenProvider(credentials: credentials ?? .token(""), client: http, timeout: timeout)
         if case .token(let token) = credentials ?? .token("") { staticToken = token } else { staticToken = nil }
@@ -89,16 +96,15 @@ public final class MarketClient: Sendable {
     /// answers but fails). Returns why not, or `nil` when all is well.
     public func prepare() async -> String? {
         let connectTimeout = min(timeout, .seconds(5))
-        if let unreachable = await Reachability.check(baseURL, option: "--base-url", group: loop, timeout: connectTimeout) { return unreachable }
+        if let unreachable = await Reachability.check(market, option: "--base-url", group: loop, timeout: connectTimeout) { return unreachable }
         if let failure = await connections?.warmUp() {
             // A refused certificate in its own words; anything else: the server is not TLS.
             if let refusal = TLSRefusal(failure) { return refusal.description }
-            return "cannot set up TLS with \(connections?.endpoint.hostHeader ?? baseURL) (\(Self.describe(failure))): is it an http:// server? (check --base-url)"
+            return "cannot set up TLS with \(market.authority) (\(Self.describe(failure))): is it an http:// server? (check --base-url)"
         }
         guard await tokens.canRefresh else { return nil }
-        if case .clientCredentials(_, _, let authURL) = tokens.credentials,
-           let unreachable = await Reachability.check(authURL, option: "--auth-url", group: loop, timeout: connectTimeout) {
-            return "cannot get a token from \(TokenProvider.tokenURL(authURL)): \(unreachable)"
+        if let login, let unreachable = await Reachability.check(login, option: "--auth-url", group: loop, timeout: connectTimeout) {
+            return "cannot get a token from \(TokenProvider.tokenURL(login.text)): \(unreachable)"
         }
         do {
             try await tokens.prime()
@@ -340,26 +346,19 @@ public final class MarketClient: Sendable {
         return ("network error: ", "\(error)")
     }
 
-    private static func checkTransport(_ url: String, carries secret: String?) throws {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty else {
-            throw MarketClientError.configuration("\(url) is not an http(s) URL")
+    /// `url`, parsed; refused when it is not an http(s) URL, or when `secret` (what its
+    /// requests carry, if anything) would go over plain `http://` to a host other than loopback.
+    private static func checkTransport(_ url: String, carries secret: String?) throws(MarketClientError) -> MarketURL {
+        let parsed: MarketURL
+        do {
+            parsed = try MarketURL(url)
+        } catch {
+            throw .configuration("\(url): \(error)")
         }
-        guard scheme == "http" || scheme == "https" else {
-            throw MarketClientError.configuration("\(url): only http and https are supported")
+        if !parsed.isSecure, let secret, !parsed.isLoopback {
+            throw .configuration("refusing to send \(secret) over plain http:// to \(parsed.host); use https:// (http is allowed only to loopback)")
         }
-        if scheme == "http", let secret, !Self.isLoopback(host) {
-            throw MarketClientError.configuration("refusing to send \(secret) over plain http:// to \(host); use https:// (http is allowed only to loopback)")
-        }
-    }
-
-    /// Loopback is the name `localhost`, `::1`, or an IPv4 literal in 127.0.0.0/8 — nothing
-    /// else (`127.0.0.1.nip.io` and `127.attacker.example` are remote hosts).
-    static func isLoopback(_ host: String) -> Bool {
-        let host = host.lowercased()
-        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
-        var address = in_addr()
-        return inet_pton(AF_INET, host, &address) == 1 && UInt32(bigEndian: address.s_addr) >> 24 == 127
+        return parsed
     }
 }
 

@@ -21,25 +21,20 @@ final class MarketConnections: Sendable {
         /// The address to connect to (an IPv6 literal without its brackets).
         var host: String
         var port: Int
-        /// The `Host` header: the host as the URL writes it, and the port unless it is the default.
+        /// The `Host` header: the host as the URL writes it, and the port if the URL names it.
         var hostHeader: String
         /// The path before `/offers/…` (`""`, or `/api`).
         var pathPrefix: String
         var tls: NIOSSLContext?
 
-        /// `baseURL`, already checked by ``MarketClient``; `tls` with ALPN set by the caller.
-        init?(baseURL: String, tls: TLSConfiguration) throws(MarketClientError) {
-            guard let components = URLComponents(string: baseURL), let scheme = components.scheme?.lowercased(),
-                  let host = components.host, !host.isEmpty else { return nil }
-            let secure = scheme == "https"
-            let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-            self.host = bare
-            port = components.port ?? (secure ? 443 : 80)
-            let named = bare.contains(":") ? "[\(bare)]" : bare
-            hostHeader = components.port.map { "\(named):\($0)" } ?? named
-            pathPrefix = components.percentEncodedPath
+        /// `url`'s; `tls` with ALPN set by the caller.
+        init(url: MarketURL, tls: TLSConfiguration) throws(MarketClientError) {
+            host = url.host
+            port = url.port
+            hostHeader = url.hostHeader
+            pathPrefix = url.path
             do {
-                self.tls = try secure ? NIOSSLContext(configuration: tls) : nil
+                self.tls = try url.isSecure ? NIOSSLContext(configuration: tls) : nil
             } catch {
                 throw .configuration("TLS: \(error)")
             }

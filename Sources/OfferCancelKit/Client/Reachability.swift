@@ -12,25 +12,20 @@ import NIOPosix
 enum Reachability {
     /// `nil` when `url`'s host accepts a connection, else one line: host, port, the system's
     /// reason and the `option` to check.
-    static func check(_ url: String, option: String, group: any EventLoopGroup, timeout: Duration) async -> String? {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host else {
-            return nil  // MarketClient.checkTransport has refused what cannot be parsed
-        }
-        let port = components.port ?? (scheme == "https" ? 443 : 80)
-        let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-        let shown = bare.contains(":") ? "[\(bare)]:\(port)" : "\(bare):\(port)"
+    static func check(_ url: MarketURL, option: String, group: any EventLoopGroup, timeout: Duration) async -> String? {
+        let shown = url.authority
         let firstBytes = FirstBytes()
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.nanoseconds(timeout.nanoseconds))
             .channelInitializer { channel in channel.pipeline.addHandler(firstBytes) }
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(host: bare, port: port).get()
+            channel = try await bootstrap.connect(host: url.host, port: url.port).get()
         } catch {
             return "cannot reach \(shown): \(reason(error)); check \(option) (is the server running, on this port?)"
         }
         defer { channel.close(promise: nil) }
-        guard scheme == "http" else { return nil }
+        guard !url.isSecure else { return nil }
         // A TLS server answers a plain request with a TLS record (an alert), or with nothing.
         let request = "HEAD / HTTP/1.1\r\nHost: \(shown)\r\nUser-Agent: \(MarketClient.userAgent)\r\nConnection: close\r\n\r\n"
         channel.writeAndFlush(channel.allocator.buffer(string: request), promise: nil)
