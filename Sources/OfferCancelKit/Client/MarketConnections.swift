@@ -138,7 +138,7 @@ final class MarketConnections: Sendable {
                 try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: httpProtocol))
                 try stream.pipeline.syncOperations.addHandler(ExchangeHandler(onTheWire: onTheWire, onAStream: true))
             }
-        }.get()
+        }.getThroughLock()
         return try await send(head, deadline: deadline, on: stream, keep: false)
     }
 
@@ -151,7 +151,7 @@ final class MarketConnections: Sendable {
         written.futureResult.whenFailure { reply.fail(($0 as? ChannelError) == .ioOnClosedChannel ? ExchangeFailure.closedEarly : $0) }
         channel.writeAndFlush(Exchange(head: head, reply: reply, deadline: deadline), promise: written)
         let result = try await withTaskCancellationHandler {
-            try await reply.futureResult.get()
+            try await reply.futureResult.getThroughLock()
         } onCancel: {
             reply.fail(ExchangeFailure.cancelled)
             channel.close(promise: nil)
@@ -207,7 +207,7 @@ final class MarketConnections: Sendable {
                 }
             }
         do {
-            return (channel, try await speaks.get())
+            return (channel, try await speaks.getThroughLock())
         } catch {
             channel.close(promise: nil)
             throw error

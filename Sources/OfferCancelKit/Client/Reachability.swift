@@ -20,7 +20,7 @@ enum Reachability {
             .channelInitializer { channel in channel.pipeline.addHandler(firstBytes) }
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(host: url.host, port: url.port).get()
+            channel = try await bootstrap.connect(host: url.host, port: url.port).getThroughLock()
         } catch {
             return "cannot reach \(shown): \(reason(error)); check \(option) (is the server running, on this port?)"
         }
@@ -94,6 +94,6 @@ private final class FirstBytes: ChannelInboundHandler, @unchecked Sendable {
             loop.scheduleTask(in: .nanoseconds(limit.nanoseconds)) { self.settle(.nothingYet) }
             return promise.futureResult
         }
-        return (try? await future.get()) ?? .nothingYet
+        return (try? await future.getThroughLock()) ?? .nothingYet
     }
 }
