@@ -65,6 +65,10 @@ extension EndToEnd {
             #expect(run.stderr.contains("--html \(shards[0]) is a record log"), "\(run.stderr)")
             #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
             #expect(shards.map { FileManager.default.contents(atPath: $0) } == before)
+            // One log after --html: it is taken as the page, and no log is left to read.
+            let alone = try CancelRun.run(["report", "--html", shards[0]])
+            #expect(alone.status == 2)
+            #expect(alone.stderr == "offer-cancel: error: --html \(shards[0]) is a record log: --html names the page to write, as in offer-cancel report \(shards[0]) --html report.html\n", "\(alone.stderr)")
             let onto = try CancelRun.run(["report", shards[0], "--html", shards[0]])
             #expect(onto.status == 2 && onto.stderr.contains("(one of the logs to read)"), "\(onto.stderr)")
             #expect(FileManager.default.contents(atPath: shards[0]) == before[0])

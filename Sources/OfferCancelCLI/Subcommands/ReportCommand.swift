@@ -36,10 +36,11 @@ struct ReportCommand: ParsableCommand {
     var failed = false
 
     func validate() throws {
+        // The page first: `report --html run.ndjson` names no log because --html took it.
+        if let html { try Self.checkPage(html, against: logs) }
         if logs.isEmpty { throw ValidationError("name a record log (or - for stdin): offer-cancel report run.ndjson") }
         if ReportSummary.Format(rawValue: format) == nil { throw ValidationError("--format must be text, json or markdown, not '\(format)'") }
         if logs.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be read once") }
-        if let html { try Self.checkPage(html, against: logs) }
     }
 
     /// The page never lands on a log: not on one of the inputs (`--html shard*.ndjson` made the
@@ -51,9 +52,11 @@ struct ReportCommand: ParsableCommand {
             var input = stat()
             return log != "-" && stat(log, &input) == 0 && input.st_dev == page.st_dev && input.st_ino == page.st_ino
         }
-        if isInput || SinkOutput.holdsRecords(path: html) {
-            throw ValidationError("--html \(html) is a record log\(isInput ? " (one of the logs to read)" : ""): the page would replace it; name the page's own file, e.g. --html report.html")
+        guard isInput || SinkOutput.holdsRecords(path: html) else { return }
+        if logs.isEmpty {
+            throw ValidationError("--html \(html) is a record log: --html names the page to write, as in offer-cancel report \(html) --html report.html")
         }
+        throw ValidationError("--html \(html) is a record log\(isInput ? " (one of the logs to read)" : ""): the page would replace it; name the page's own file, e.g. --html report.html")
     }
 
     func run() throws {
