@@ -146,6 +146,25 @@ extension EndToEnd {
             #expect(records.count == 5 && records.allSatisfy { $0["outcome"]?.string == "skipped" })
         }
 
+        /// `list` and `--select` read the API's list through the HTTP client, which retried a
+        /// refused connect without a word (`list` against a closed port: no line, no exit, in
+        /// 30 s). They now ask the server first, as a cancel does: exit 3, one line naming the
+        /// host, the port and why, nothing listed or cancelled.
+        @Test(arguments: [["list"], ["--select", "--dry-run"]], ["refused", "tls", "plain"])
+        func listingFromAnUnreachableServerIsOneLineNotAHang(command: [String], kind: String) throws {
+            let market = kind == "refused" ? nil : try MockProcess(kind == "tls" ? ["--tls-self-signed", scratch.file("tls")] : [])
+            let port = try market?.port ?? freePort()
+            let url = (kind == "plain" ? "https" : "http") + "://127.0.0.1:\(port)"
+            // Killed after 120 s if it hangs (as it did): the test then fails, it does not hang.
+            let run = try CancelRun.run(command + ["--base-url", url], signal: SIGKILL, signalWhen: { false })
+            #expect(run.status == 3, "\(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+            #expect(run.stderr.contains("127.0.0.1:\(port)"), "\(run.stderr)")
+            let why = ["refused": "Connection refused", "tls": "is this an https:// server?", "plain": "is it an http:// server?"]
+            #expect(run.stderr.contains(why[kind] ?? "?"), "\(run.stderr)")
+            #expect(run.stdout.isEmpty, "\(run.stdout)")
+        }
+
         /// An https:// URL to a plain HTTP server: every TLS handshake fails the same way, and the
         /// run used to retry them for minutes. Now the first handshake, before any cancel, ends
         /// it: exit 3, every item `skipped`, one line that names the host and asks about http://.
@@ -158,6 +177,8 @@ extension EndToEnd {
             #expect(run.status == 3, "\(run.stderr)")
             #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
             #expect(run.stderr.contains("cannot set up TLS with 127.0.0.1:\(market.port)") && run.stderr.contains("is it an http:// server?"), "\(run.stderr)")
+            // BoringSSL's reason, without its error queue or its source file's path.
+            #expect(run.stderr.contains("(TLS handshake failed: WRONG_VERSION_NUMBER)") && !run.stderr.contains(".cc:"), "\(run.stderr)")
             let records = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { try JSONValue.parse(String($0)) }
             #expect(records.count == 5 && records.allSatisfy { $0["outcome"]?.string == "skipped" })
         }

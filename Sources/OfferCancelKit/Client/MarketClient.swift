@@ -343,6 +343,11 @@ public final class MarketClient: Sendable {
         if let error = error as? MarketClientError { return ("", error.description) }
         if let error = error as? NoTokenEndpoint { return ("", error.description) }
         if let refusal = TLSRefusal(error) { return (refusal.description, nil) }
+        if case NIOSSLError.handshakeFailed(let reason)? = error as? NIOSSLError {
+            // BoringSSL's reason code (WRONG_VERSION_NUMBER), not its error queue and source paths.
+            let code = "\(reason)".firstMatch(of: /OPENSSL_internal:([A-Z0-9_]+)/).map { String($0.1) }
+            return ("TLS handshake failed: ", code ?? "\(reason)")
+        }
         return ("network error: ", "\(error)")
     }
 

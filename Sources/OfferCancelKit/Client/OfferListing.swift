@@ -76,10 +76,12 @@ extension MarketClient {
     /// the pages must add up (`PageWalk`). A page that fails before its first offer (429, 5xx,
     /// a network error) is asked for again as `retry` says — full jitter, `Retry-After`
     /// honoured up to its cap — for `retry.maxAttempts` requests at most; once offers were
-    /// handed out, a reply cut short is an error that says how many.
+    /// handed out, a reply cut short is an error that says how many. First, ``prepare()``: a
+    /// server that cannot be reached or spoken to is one error at once, as for a cancel.
     /// - Throws: ``OfferListError``, or what `body` threw (the list stops there).
     public func listOffers(_ query: OfferListQuery, retry: RetryPolicy = RetryPolicy(base: .milliseconds(500)),
                            _ body: (JSONValue) throws -> Void) async throws -> OfferList {
+        if let failure = await prepare() { throw OfferListError(listed: 0, reason: failure, cannotList: true) }
         var walk = PageWalk(pageSize: query.pageSize)
         while true {
             let before = walk.listed
