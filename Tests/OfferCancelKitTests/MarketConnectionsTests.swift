@@ -225,12 +225,12 @@ import Testing
     ])
     func aBaseURLNamesTheHostAndThePath(url: String, host: String, port: Int, hostHeader: String, prefix: String, tls: Bool) throws {
         let endpoint = try MarketConnections.Endpoint(url: MarketURL(url), tls: .makeClientConfiguration())
-        #expect(endpoint.host == host)
-        #expect(endpoint.port == port)
-        #expect(endpoint.hostHeader == hostHeader)
-        #expect(endpoint.pathPrefix == prefix)
+        #expect(endpoint.url.host == host)
+        #expect(endpoint.url.port == port)
+        #expect(endpoint.url.hostHeader == hostHeader)
+        #expect(endpoint.url.path == prefix)
         #expect((endpoint.tls != nil) == tls)
-        #expect(endpoint.serverHostname == (host.first!.isLetter ? host : nil), "no SNI for an address")
+        #expect(endpoint.url.serverName == (host.first!.isLetter ? host : nil), "no SNI for an address")
     }
 }
 

@@ -204,7 +204,7 @@ public final class MarketClient: Sendable {
         // No body: said outright, or a POST would go framed in chunks ("0\r\n\r\n"), which a
         // server reading Content-Length only takes for the next request.
         if method != .GET { headers.add(name: "Content-Length", value: "0") }
-        let head = HTTPRequestHead(version: .http1_1, method: method, uri: connections.endpoint.pathPrefix + path, headers: headers)
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: connections.endpoint.url.path + path, headers: headers)
         do {
             let response = try await connections.send(head, deadline: .now() + .nanoseconds(timeout.nanoseconds))
             reply.status = Int(response.head.status.code)

@@ -16,35 +16,19 @@ import NIOTLS
 /// AsyncHTTPClient's bookkeeping per request cost a quarter of the client's CPU (BENCHMARKS.md,
 /// issue 29), so the hot path does without it.
 final class MarketConnections: Sendable {
-    /// The host a base URL names, and how to reach it.
+    /// The base URL, and the TLS context its `https://` takes.
     struct Endpoint: Sendable {
-        /// The address to connect to (an IPv6 literal without its brackets).
-        var host: String
-        var port: Int
-        /// The `Host` header: the host as the URL writes it, and the port if the URL names it.
-        var hostHeader: String
-        /// The path before `/offers/…` (`""`, or `/api`).
-        var pathPrefix: String
-        var tls: NIOSSLContext?
+        let url: MarketURL
+        let tls: NIOSSLContext?
 
         /// `url`'s; `tls` with ALPN set by the caller.
         init(url: MarketURL, tls: TLSConfiguration) throws(MarketClientError) {
-            host = url.host
-            port = url.port
-            hostHeader = url.hostHeader
-            pathPrefix = url.path
+            self.url = url
             do {
                 self.tls = try url.isSecure ? NIOSSLContext(configuration: tls) : nil
             } catch {
                 throw .configuration("TLS: \(error)")
             }
-        }
-
-        /// The name sent by SNI and checked against the certificate; `nil` for an IP address,
-        /// which is checked against the address connected to instead.
-        var serverHostname: String? {
-            var v4 = in_addr(), v6 = in6_addr()
-            return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 ? nil : host
         }
     }
 
@@ -78,7 +62,7 @@ final class MarketConnections: Sendable {
 
     init(endpoint: Endpoint, headers: HTTPHeaders, group: any EventLoopGroup, connectTimeout: Duration) {
         self.endpoint = endpoint
-        var all: HTTPHeaders = ["Host": endpoint.hostHeader]
+        var all: HTTPHeaders = ["Host": endpoint.url.hostHeader]
         all.add(contentsOf: headers)
         self.headers = all
         self.group = group
@@ -168,7 +152,7 @@ final class MarketConnections: Sendable {
         let (channel, speaks) = try await ClientBootstrap(group: group)
             .connectTimeout(timeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .connect(host: endpoint.host, port: endpoint.port) { channel in
+            .connect(host: endpoint.url.host, port: endpoint.url.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let speaks = channel.eventLoop.makePromise(of: Speaks.self)
                     let handlers = channel.pipeline.syncOperations
@@ -178,7 +162,7 @@ final class MarketConnections: Sendable {
                         speaks.succeed(.http1)
                         return (channel, speaks.futureResult)
                     }
-                    try handlers.addHandler(NIOSSLClientHandler(context: tls, serverHostname: endpoint.serverHostname))
+                    try handlers.addHandler(NIOSSLClientHandler(context: tls, serverHostname: endpoint.url.serverName))
                     try handlers.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
                         channel.eventLoop.makeCompletedFuture {
                             let handlers = channel.pipeline.syncOperations

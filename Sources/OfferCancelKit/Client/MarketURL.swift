@@ -53,6 +53,13 @@ public struct MarketURL: Sendable, Equatable, CustomStringConvertible {
     /// The `Host` header: the host, and the port when the URL names it.
     var hostHeader: String { namesPort ? authority : bracketedHost }
 
+    /// The name TLS sends by SNI and checks the certificate against; `nil` for an IP address,
+    /// which is checked against the address connected to instead.
+    var serverName: String? {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 ? nil : host
+    }
+
     /// Whether the host is this machine: the name `localhost`, `::1`, or an IPv4 address in
     /// 127.0.0.0/8 — nothing else (`127.0.0.1.nip.io` and `127.attacker.example` are remote).
     public var isLoopback: Bool {
