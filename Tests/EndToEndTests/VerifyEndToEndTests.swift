@@ -58,7 +58,9 @@ extension EndToEnd {
         /// recorded cancelled or already_closed is read once; the others are not read at all.
         /// An offer the logs call cancelled that is READY at the market fails the verify.
         @Test func eachCancelledOfferIsReadOnceAndAnOpenOneFails() async throws {
-            let market = try MockProcess()
+            // Cancelled offers CLOSED at once: with the market's default 500 ms of CLOSING_OFFER,
+            // a verify that follows a quick run reads the last offers "not closed".
+            let market = try MockProcess(["--close-delay-ms", "0"])
             let ids = try IDFile(count: 100)
             let log = scratch.file("run.ndjson"), resumed = scratch.file("resumed.ndjson")
             let cancel = try CancelRun.run(["--base-url", market.baseURL, "-q", "--sink", "ndjson:\(log)", ids.path])
@@ -87,7 +89,8 @@ extension EndToEnd {
         /// line break inside does not shift a column); a CSV log without an outcome column is
         /// one line and exit 2 before any read.
         @Test func aCSVRecordLogIsVerifiedAsItsNDJSONTwin() async throws {
-            let market = try MockProcess()
+            // CLOSED at once, as above (CI's plain suite read one still CLOSING_OFFER).
+            let market = try MockProcess(["--close-delay-ms", "0"])
             let ids = try IDFile(count: 60)
             let input = scratch.file("input.txt")
             try (ids.ids + ["not-an-id", ids.ids[0]]).joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
